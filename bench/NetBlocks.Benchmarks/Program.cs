@@ -1,1 +1,10 @@
-﻿Console.WriteLine("Hello, World!");
+using BenchmarkDotNet.Running;
+
+// Quick modes that need no BenchmarkDotNet (for fast iteration): `-- gemm-quick [options]`.
+if (args.Length > 0 && args[0] == "gemm-quick")
+{
+    NetBlocks.Benchmarks.GemmQuick.Run(args[1..]);
+    return;
+}
+
+BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);

@@ -1,0 +1,12 @@
+using System.CommandLine;
+
+namespace NetBlocks.Cli.Commands;
+
+/// <summary>Every `netblocks` subcommand, in the order `--help` lists them. One file per command.</summary>
+internal static class CommandRegistry
+{
+    public static IEnumerable<Command> All()
+    {
+        yield break;
+    }
+}

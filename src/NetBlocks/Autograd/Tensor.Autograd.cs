@@ -1,0 +1,49 @@
+using NetBlocks.Autograd;
+
+namespace NetBlocks.Tensors;
+
+public sealed partial class Tensor
+{
+    private bool _requiresGrad;
+
+    /// <summary>For leaves: whether gradients should be accumulated into <see cref="Grad"/>.</summary>
+    public bool RequiresGrad
+    {
+        get => _requiresGrad || GradFn is not null;
+        set
+        {
+            if (GradFn is not null && !value)
+                throw new InvalidOperationException("RequiresGrad cannot be turned off on a non-leaf tensor; use Detach()");
+            _requiresGrad = value;
+        }
+    }
+
+    /// <summary>The accumulated gradient of a leaf (null until the first Backward that reaches it).</summary>
+    public Tensor? Grad { get; set; }
+
+    /// <summary>The node that produced this tensor, or null for leaves.</summary>
+    public Node? GradFn { get; internal set; }
+
+    public bool IsLeaf => GradFn is null;
+
+    internal bool NeedsGrad => _requiresGrad || GradFn is not null;
+
+    /// <summary>Computes the gradients of this scalar with respect to every leaf that requires grad, then frees the graph.</summary>
+    public void Backward() => BackwardEngine.Run(this, null);
+
+    /// <summary>Backpropagates <paramref name="gradient"/> (same shape as this tensor), then frees the graph.</summary>
+    public void Backward(Tensor gradient) => BackwardEngine.Run(this, gradient);
+
+    /// <summary>A tensor sharing this one's values, cut from the graph. It keeps the values alive after Backward().</summary>
+    public Tensor Detach() => ViewAs(ShapeArray);
+
+    internal void AccumulateLeafGrad(Tensor grad)
+    {
+        if (Grad is null)
+        {
+            Grad = ZerosPersistent(ShapeArray);
+            grad.Span.CopyTo(Grad.Span);
+        }
+        else Kernels.Elementwise.AddInPlace(Grad.Span, grad.Span);
+    }
+}

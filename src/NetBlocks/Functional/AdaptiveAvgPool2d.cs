@@ -1,0 +1,35 @@
+using NetBlocks.Autograd;
+using NetBlocks.Kernels;
+using NetBlocks.Tensors;
+
+namespace NetBlocks.Functional;
+
+public static partial class F
+{
+    /// <summary>
+    /// Adaptive average pooling to (outH, outW): bin i spans [⌊i·H/outH⌋, ⌈(i+1)·H/outH⌉), as PyTorch.
+    /// With (1, 1) it is global average pooling (NiN's head, squeeze-excitation's squeeze).
+    /// </summary>
+    public static Tensor AdaptiveAvgPool2d(Tensor x, int outH, int outW)
+    {
+        if (x.Rank != 4) throw new ArgumentException($"adaptive_avg_pool2d: expected input (N, C, H, W), got {ShapeUtil.Format(x.Shape)}");
+        if (outH < 1 || outW < 1) throw new ArgumentException($"adaptive_avg_pool2d: output size must be positive, got ({outH}, {outW})");
+        if (x.Size(2) < 1 || x.Size(3) < 1) throw new ArgumentException($"adaptive_avg_pool2d: input {ShapeUtil.Format(x.Shape)} has an empty spatial size");
+        var y = Tensor.Empty(x.Size(0), x.Size(1), outH, outW);
+        Pooling.AdaptiveAvgForward(x.Span, y.Span, x.Size(0) * x.Size(1), x.Size(2), x.Size(3), outH, outW);
+        return Node.ShouldRecord(x) ? new AdaptiveAvgPool2dBackward(x, outH, outW).Attach(y) : y;
+    }
+
+    /// <summary>y = mean over adaptive bins. dx[bin] += dy / |bin|.</summary>
+    private sealed class AdaptiveAvgPool2dBackward(Tensor x, int outH, int outW) : Node(x)
+    {
+        public override string Name => "AdaptiveAvgPool2DBackward0";
+
+        protected internal override void Backward(Tensor dy)
+        {
+            var dx = Tensor.Empty(x.ShapeArray);
+            Pooling.AdaptiveAvgBackward(dy.Span, dx.Span, x.Size(0) * x.Size(1), x.Size(2), x.Size(3), outH, outW);
+            Accumulate(0, dx);
+        }
+    }
+}

@@ -1,0 +1,30 @@
+using NetBlocks.Autograd;
+using NetBlocks.Kernels;
+using NetBlocks.Tensors;
+
+namespace NetBlocks.Functional;
+
+public static partial class F
+{
+    /// <summary>Average pooling with a square window (floor mode, padding counted in the divisor), torch.nn.functional.avg_pool2d.</summary>
+    public static Tensor AvgPool2d(Tensor x, int kernel, int? stride = null, int padding = 0)
+    {
+        var g = PoolShape("avg_pool2d", x.ShapeArray, kernel, stride ?? kernel, padding);
+        var y = Tensor.Empty(x.Size(0), x.Size(1), g.OH, g.OW);
+        Pooling.AvgForward(x.Span, y.Span, g);
+        return Node.ShouldRecord(x) ? new AvgPool2dBackward(x, g).Attach(y) : y;
+    }
+
+    /// <summary>y = mean over windows. dx[window] += dy / kernel².</summary>
+    private sealed class AvgPool2dBackward(Tensor x, PoolGeometry g) : Node(x)
+    {
+        public override string Name => "AvgPool2DBackward0";
+
+        protected internal override void Backward(Tensor dy)
+        {
+            var dx = Tensor.Empty(x.ShapeArray);
+            Pooling.AvgBackward(dy.Span, dx.Span, g);
+            Accumulate(0, dx);
+        }
+    }
+}

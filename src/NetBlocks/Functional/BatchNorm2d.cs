@@ -1,0 +1,81 @@
+using NetBlocks.Autograd;
+using NetBlocks.Tensors;
+using Kernel = NetBlocks.Kernels.BatchNorm;
+
+namespace NetBlocks.Functional;
+
+public static partial class F
+{
+    /// <summary>
+    /// Batch normalisation of x (N, C, H, W), torch.nn.functional.batch_norm. In training, normalises with the batch
+    /// mean and biased variance and updates the running statistics in place:
+    /// running = (1 − momentum)·running + momentum·batch, with the unbiased variance (·M/(M−1)) as PyTorch.
+    /// In eval, normalises with the running statistics.
+    /// </summary>
+    public static Tensor BatchNorm2d(Tensor x, Tensor? runningMean, Tensor? runningVar, Tensor? weight, Tensor? bias,
+        bool training, float momentum = 0.1f, float eps = 1e-5f)
+    {
+        if (x.Rank != 4) throw new ArgumentException($"batch_norm2d: expected input (N, C, H, W), got {ShapeUtil.Format(x.Shape)}");
+        int n = x.Size(0), c = x.Size(1), s = x.Size(2) * x.Size(3);
+        var mean = new float[c];
+        var invstd = new float[c];
+        if (training)
+        {
+            if ((long)n * s <= 1)
+                throw new ArgumentException($"batch_norm2d: expected more than 1 value per channel when training, got input {ShapeUtil.Format(x.Shape)}");
+            var bm = new double[c]; var bv = new double[c];
+            Kernel.Statistics(x.Span, n, c, s, bm, bv);
+            double m = (double)n * s;
+            for (int i = 0; i < c; i++)
+            {
+                mean[i] = (float)bm[i];
+                invstd[i] = (float)(1.0 / Math.Sqrt(bv[i] + eps));
+            }
+            if (runningMean is not null && runningVar is not null)
+            {
+                var rm = runningMean.Span; var rv = runningVar.Span;
+                for (int i = 0; i < c; i++)
+                {
+                    rm[i] = (float)((1 - momentum) * rm[i] + momentum * bm[i]);
+                    rv[i] = (float)((1 - momentum) * rv[i] + momentum * bv[i] * m / (m - 1));
+                }
+            }
+        }
+        else
+        {
+            if (runningMean is null || runningVar is null) throw new ArgumentException("batch_norm2d: eval mode needs running statistics");
+            var rm = runningMean.Span; var rv = runningVar.Span;
+            for (int i = 0; i < c; i++)
+            {
+                mean[i] = rm[i];
+                invstd[i] = (float)(1.0 / Math.Sqrt(rv[i] + (double)eps));
+            }
+        }
+        var y = Tensor.Empty(x.ShapeArray);
+        Kernel.Normalize(x.Span, n, c, s, mean, invstd, weight is null ? default : weight.Span, bias is null ? default : bias.Span, y.Span);
+        return Node.ShouldRecord(x, weight, bias) ? new BatchNorm2dBackward(x, weight, bias, mean, invstd, training).Attach(y) : y;
+    }
+
+    /// <summary>
+    /// y = x̂·γ + β with x̂ = (x − μ)·invstd. dγ = Σ dy·x̂, dβ = Σ dy; dx = γ·invstd/M·(M·dy − Σdy − x̂·Σ dy·x̂) in
+    /// training (μ, σ depend on x), dx = γ·invstd·dy in eval.
+    /// </summary>
+    private sealed class BatchNorm2dBackward(Tensor x, Tensor? weight, Tensor? bias, float[] mean, float[] invstd, bool training)
+        : Node(x, weight, bias)
+    {
+        public override string Name => "NativeBatchNormBackward0";
+
+        protected internal override void Backward(Tensor dy)
+        {
+            int n = x.Size(0), c = x.Size(1), s = x.Size(2) * x.Size(3);
+            var dx = NeedsGrad(0) ? Tensor.Empty(x.ShapeArray) : null;
+            var dg = NeedsGrad(1) ? Tensor.Empty(c) : null;
+            var db = NeedsGrad(2) ? Tensor.Empty(c) : null;
+            Kernel.Backward(x.Span, dy.Span, n, c, s, mean, invstd, weight is null ? default : weight.Span, training,
+                dx is null ? default : dx.Span, dg is null ? default : dg.Span, db is null ? default : db.Span);
+            if (dx is not null) Accumulate(0, dx);
+            if (dg is not null) Accumulate(1, dg);
+            if (db is not null) Accumulate(2, db);
+        }
+    }
+}

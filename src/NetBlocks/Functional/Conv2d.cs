@@ -1,0 +1,65 @@
+using NetBlocks.Autograd;
+using NetBlocks.Kernels;
+using NetBlocks.Tensors;
+
+namespace NetBlocks.Functional;
+
+public static partial class F
+{
+    /// <summary>
+    /// 2-D convolution, torch.nn.functional.conv2d: x (N, C, H, W), weight (OC, C/groups, KH, KW), bias (OC) →
+    /// (N, OC, (H + 2p − KH)/s + 1, (W + 2p − KW)/s + 1).
+    /// </summary>
+    public static Tensor Conv2d(Tensor x, Tensor weight, Tensor? bias = null, int stride = 1, int padding = 0, int groups = 1)
+    {
+        var g = ConvShape(x.ShapeArray, weight.ShapeArray, bias?.ShapeArray, stride, padding, groups);
+        var y = Tensor.Empty(g.N, g.OC, g.OH, g.OW);
+        Convolution.Forward(x.RawData, x.Offset, weight.RawData, bias?.RawData, bias?.Offset ?? 0, y.RawData, y.Offset, g with { });
+        return Node.ShouldRecord(x, weight, bias) ? new Conv2dBackward(x, weight, bias, g).Attach(y) : y;
+    }
+
+    /// <summary>Validates conv2d shapes and returns the geometry, or throws with the expected and actual shapes.</summary>
+    public static ConvGeometry ConvShape(int[] x, int[] w, int[]? bias, int stride, int padding, int groups)
+    {
+        if (stride < 1) throw new ArgumentException($"conv2d: stride must be at least 1, got {stride}");
+        if (padding < 0) throw new ArgumentException($"conv2d: padding must not be negative, got {padding}");
+        if (groups < 1) throw new ArgumentException($"conv2d: groups must be at least 1, got {groups}");
+        if (w.Length != 4) throw new ArgumentException($"conv2d: weight must be (OC, C/groups, KH, KW), got {ShapeUtil.Format(w)}");
+        if (x.Length != 4) throw new ArgumentException($"conv2d: expected input (N, C, H, W), got {ShapeUtil.Format(x)}");
+        int oc = w[0], cg = w[1], kh = w[2], kw = w[3];
+        if (oc % groups != 0) throw new ArgumentException($"conv2d: {oc} output channels are not divisible by groups={groups}");
+        if (x[1] != cg * groups)
+            throw new ArgumentException($"conv2d: expected input with {cg * groups} channels (N, {cg * groups}, H, W), got {ShapeUtil.Format(x)}");
+        if (bias is not null && (bias.Length != 1 || bias[0] != oc))
+            throw new ArgumentException($"conv2d: bias must be ({oc},), got {ShapeUtil.Format(bias)}");
+        if (x[2] + 2 * padding < kh || x[3] + 2 * padding < kw)
+            throw new ArgumentException($"conv2d: input {ShapeUtil.Format(x)} padded by {padding} is smaller than the {kh}×{kw} kernel");
+        return new ConvGeometry(x[0], x[1], x[2], x[3], oc, kh, kw, stride, padding, groups);
+    }
+
+    /// <summary>
+    /// y = conv(x, W) + b. dx = conv_transpose(dy, W) (Wᵀ·dy folded back by col2im), dW = Σₙ dy·cols(x)ᵀ, db = Σ dy.
+    /// </summary>
+    private sealed class Conv2dBackward(Tensor x, Tensor weight, Tensor? bias, ConvGeometry g) : Node(x, weight, bias)
+    {
+        public override string Name => "ConvolutionBackward0";
+
+        protected internal override void Backward(Tensor dy)
+        {
+            if (NeedsGrad(0))
+            {
+                var dx = Tensor.Empty(x.ShapeArray);
+                Convolution.BackwardData(dy.RawData, dy.Offset, weight.RawData, dx.RawData, dx.Offset, g);
+                Accumulate(0, dx);
+            }
+            if (NeedsGrad(1) || NeedsGrad(2))
+            {
+                var dw = Tensor.Empty(weight.ShapeArray);
+                Tensor? db = bias is not null ? Tensor.Empty(g.OC) : null;
+                Convolution.BackwardWeight(dy.RawData, dy.Offset, x.RawData, x.Offset, dw.RawData, db?.RawData, g);
+                if (NeedsGrad(1)) Accumulate(1, dw); else dw.Release();
+                if (db is not null) { if (NeedsGrad(2)) Accumulate(2, db); else db.Release(); }
+            }
+        }
+    }
+}

@@ -1,0 +1,43 @@
+using NetBlocks.Autograd;
+using NetBlocks.Kernels;
+using NetBlocks.Tensors;
+
+namespace NetBlocks.Functional;
+
+public static partial class F
+{
+    /// <summary>
+    /// Inverted dropout: in training, zeroes each element with probability p and scales the rest by 1/(1 − p), so
+    /// evaluation is the identity. The mask comes from <paramref name="generator"/> (default: the seeded default).
+    /// </summary>
+    public static Tensor Dropout(Tensor x, float p, bool training, RandomGenerator? generator = null)
+    {
+        if (p < 0 || p > 1) throw new ArgumentException($"dropout probability has to be between 0 and 1, but got {p}");
+        if (!training || p == 0) return x;
+        var mask = Tensor.Empty(x.ShapeArray);
+        var ms = mask.Span;
+        var g = generator ?? RandomGenerator.Default;
+        float keep = p == 1 ? 0f : 1f / (1f - p);
+        for (int i = 0; i < ms.Length; i++) ms[i] = g.NextFloat() >= p ? keep : 0f;
+        var y = Tensor.Empty(x.ShapeArray);
+        Elementwise.Multiply(x.Span, ms, y.Span);
+        if (Node.ShouldRecord(x)) return new DropoutBackward(x, mask).Attach(y);
+        mask.Release();
+        return y;
+    }
+
+    /// <summary>y = x · mask (mask ∈ {0, 1/(1 − p)}). dx = dy · mask.</summary>
+    private sealed class DropoutBackward(Tensor x, Tensor mask) : Node(x)
+    {
+        public override string Name => "MulBackward0";
+
+        protected internal override void Backward(Tensor dy)
+        {
+            var dx = Tensor.Empty(dy.ShapeArray);
+            Elementwise.Multiply(dy.Span, mask.Span, dx.Span);
+            Accumulate(0, dx);
+        }
+
+        protected internal override void ReleaseSaved() => mask.Release();
+    }
+}

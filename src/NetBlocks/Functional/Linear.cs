@@ -1,0 +1,59 @@
+using NetBlocks.Autograd;
+using NetBlocks.Kernels;
+using NetBlocks.Tensors;
+
+namespace NetBlocks.Functional;
+
+public static partial class F
+{
+    /// <summary>y = x · Wᵀ + b for x (N, in), W (out, in), b (out) — torch.nn.functional.linear.</summary>
+    public static Tensor Linear(Tensor x, Tensor weight, Tensor? bias = null)
+    {
+        if (x.Rank != 2 || weight.Rank != 2 || x.Size(1) != weight.Size(1))
+            throw new ArgumentException($"linear: input of shape {ShapeUtil.Format(x.Shape)} does not match weight of shape {ShapeUtil.Format(weight.Shape)} (expected (N, {(weight.Rank == 2 ? weight.Size(1) : -1)}))");
+        int n = x.Size(0), inF = x.Size(1), outF = weight.Size(0);
+        var y = Tensor.Empty(n, outF);
+        Gemm.Sgemm(false, true, n, outF, inF, 1f, x.Span, inF, weight.Span, inF, 0f, y.Span, outF);
+        if (bias is not null)
+        {
+            var ys = y.Span; var bs = bias.Span;
+            for (int i = 0; i < n; i++) Elementwise.AddInPlace(ys.Slice(i * outF, outF), bs);
+        }
+        return Node.ShouldRecord(x, weight, bias) ? new LinearBackward(x, weight, bias).Attach(y) : y;
+    }
+
+    /// <summary>y = x · Wᵀ + b. dx = dy · W, dW = dyᵀ · x, db = Σₙ dy.</summary>
+    private sealed class LinearBackward(Tensor x, Tensor weight, Tensor? bias) : Node(x, weight, bias)
+    {
+        public override string Name => "AddmmBackward0";
+
+        protected internal override void Backward(Tensor dy)
+        {
+            int n = x.Size(0), inF = x.Size(1), outF = weight.Size(0);
+            if (NeedsGrad(0))
+            {
+                var dx = Tensor.Empty(n, inF);
+                Gemm.Sgemm(false, false, n, inF, outF, 1f, dy.Span, outF, weight.Span, inF, 0f, dx.Span, inF);
+                Accumulate(0, dx);
+            }
+            if (NeedsGrad(1))
+            {
+                var dw = Tensor.Empty(outF, inF);
+                Gemm.Sgemm(true, false, outF, inF, n, 1f, dy.Span, outF, x.Span, inF, 0f, dw.Span, inF);
+                Accumulate(1, dw);
+            }
+            if (NeedsGrad(2))
+            {
+                var db = Tensor.Empty(outF);
+                var dys = dy.Span; var dbs = db.Span;
+                for (int j = 0; j < outF; j++)
+                {
+                    double s = 0;
+                    for (int i = 0; i < n; i++) s += dys[i * outF + j];
+                    dbs[j] = (float)s;
+                }
+                Accumulate(2, db);
+            }
+        }
+    }
+}

@@ -1,0 +1,30 @@
+using NetBlocks.Autograd;
+using NetBlocks.Tensors;
+using Kernel = NetBlocks.Kernels.Softmax;
+
+namespace NetBlocks.Functional;
+
+public static partial class F
+{
+    /// <summary>log-softmax over the last dimension of x (N, K): y = x − logΣexp(x), computed stably.</summary>
+    public static Tensor LogSoftmax(Tensor x)
+    {
+        if (x.Rank != 2) throw new ArgumentException($"log_softmax: expected (N, K), got {ShapeUtil.Format(x.Shape)}");
+        var y = Tensor.Empty(x.ShapeArray);
+        Kernel.LogSoftmax(x.Span, y.Span, x.Size(0), x.Size(1));
+        return Node.ShouldRecord(x) ? new LogSoftmaxBackward(x, y).Attach(y) : y;
+    }
+
+    /// <summary>y = log softmax(x). dx = dy − exp(y)·Σ dy (per row).</summary>
+    private sealed class LogSoftmaxBackward(Tensor x, Tensor y) : Node(x)
+    {
+        public override string Name => "LogSoftmaxBackward0";
+
+        protected internal override void Backward(Tensor dy)
+        {
+            var dx = Tensor.Empty(dy.ShapeArray);
+            Kernel.LogSoftmaxBackward(y.Span, dy.Span, dx.Span, x.Size(0), x.Size(1));
+            Accumulate(0, dx);
+        }
+    }
+}

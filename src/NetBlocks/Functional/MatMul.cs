@@ -1,0 +1,42 @@
+using NetBlocks.Autograd;
+using NetBlocks.Kernels;
+using NetBlocks.Tensors;
+
+namespace NetBlocks.Functional;
+
+public static partial class F
+{
+    /// <summary>C = A · B for matrices A (m, k) and B (k, n).</summary>
+    public static Tensor MatMul(Tensor a, Tensor b)
+    {
+        if (a.Rank != 2 || b.Rank != 2 || a.Size(1) != b.Size(0))
+            throw new ArgumentException($"MatMul: cannot multiply shapes {ShapeUtil.Format(a.Shape)} and {ShapeUtil.Format(b.Shape)}");
+        int m = a.Size(0), k = a.Size(1), n = b.Size(1);
+        var c = Tensor.Empty(m, n);
+        Gemm.Sgemm(false, false, m, n, k, 1f, a.Span, k, b.Span, n, 0f, c.Span, n);
+        return Node.ShouldRecord(a, b) ? new MatMulBackward(a, b).Attach(c) : c;
+    }
+
+    /// <summary>C = A · B. dA = dC · Bᵀ, dB = Aᵀ · dC.</summary>
+    private sealed class MatMulBackward(Tensor a, Tensor b) : Node(a, b)
+    {
+        public override string Name => "MmBackward0";
+
+        protected internal override void Backward(Tensor dc)
+        {
+            int m = a.Size(0), k = a.Size(1), n = b.Size(1);
+            if (NeedsGrad(0))
+            {
+                var da = Tensor.Empty(m, k);
+                Gemm.Sgemm(false, true, m, k, n, 1f, dc.Span, n, b.Span, n, 0f, da.Span, k);
+                Accumulate(0, da);
+            }
+            if (NeedsGrad(1))
+            {
+                var db = Tensor.Empty(k, n);
+                Gemm.Sgemm(true, false, k, n, m, 1f, a.Span, k, dc.Span, n, 0f, db.Span, n);
+                Accumulate(1, db);
+            }
+        }
+    }
+}

@@ -1,0 +1,41 @@
+using NetBlocks.Autograd;
+using NetBlocks.Kernels;
+using NetBlocks.Tensors;
+
+namespace NetBlocks.Functional;
+
+public static partial class F
+{
+    /// <summary>Max pooling over (N, C, H, W) with a square window (floor mode), torch.nn.functional.max_pool2d.</summary>
+    public static Tensor MaxPool2d(Tensor x, int kernel, int? stride = null, int padding = 0)
+    {
+        var g = PoolShape("max_pool2d", x.ShapeArray, kernel, stride ?? kernel, padding);
+        var y = Tensor.Empty(x.Size(0), x.Size(1), g.OH, g.OW);
+        var argmax = new int[y.Numel];
+        Pooling.MaxForward(x.Span, y.Span, argmax, g);
+        return Node.ShouldRecord(x) ? new MaxPool2dBackward(x, argmax, g).Attach(y) : y;
+    }
+
+    internal static PoolGeometry PoolShape(string op, int[] x, int kernel, int stride, int padding)
+    {
+        if (x.Length != 4) throw new ArgumentException($"{op}: expected input (N, C, H, W), got {ShapeUtil.Format(x)}");
+        if (kernel < 1 || stride < 1) throw new ArgumentException($"{op}: kernel and stride must be at least 1");
+        if (padding < 0 || padding * 2 > kernel) throw new ArgumentException($"{op}: padding {padding} must be between 0 and half the kernel size {kernel}");
+        if (x[2] + 2 * padding < kernel || x[3] + 2 * padding < kernel)
+            throw new ArgumentException($"{op}: input {ShapeUtil.Format(x)} padded by {padding} is smaller than the {kernel}×{kernel} window");
+        return new PoolGeometry(x[0] * x[1], x[2], x[3], kernel, stride, padding);
+    }
+
+    /// <summary>y = max over windows. dx[argmax] += dy.</summary>
+    private sealed class MaxPool2dBackward(Tensor x, int[] argmax, PoolGeometry g) : Node(x)
+    {
+        public override string Name => "MaxPool2DWithIndicesBackward0";
+
+        protected internal override void Backward(Tensor dy)
+        {
+            var dx = Tensor.Empty(x.ShapeArray);
+            Pooling.MaxBackward(dy.Span, argmax, dx.Span, g);
+            Accumulate(0, dx);
+        }
+    }
+}

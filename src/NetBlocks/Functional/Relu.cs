@@ -1,0 +1,32 @@
+using NetBlocks.Autograd;
+using NetBlocks.Kernels;
+using NetBlocks.Tensors;
+
+namespace NetBlocks.Functional;
+
+public static partial class F
+{
+    /// <summary>y = max(x, 0).</summary>
+    public static Tensor Relu(Tensor x)
+    {
+        var y = Tensor.Empty(x.ShapeArray);
+        Elementwise.Relu(x.Span, y.Span);
+        return Node.ShouldRecord(x) ? new ReluBackward(x, y).Attach(y) : y;
+    }
+
+    /// <summary>
+    /// y = max(x, 0). dx = dy where y &gt; 0, else 0. Reading the mask from y (not x) lets x be freed early, and
+    /// gives gradient 0 at x = 0 as PyTorch does.
+    /// </summary>
+    private sealed class ReluBackward(Tensor x, Tensor y) : Node(x)
+    {
+        public override string Name => "ReluBackward0";
+
+        protected internal override void Backward(Tensor dy)
+        {
+            var dx = Tensor.Empty(dy.ShapeArray);
+            Elementwise.ReluBackward(y.Span, dy.Span, dx.Span);
+            Accumulate(0, dx);
+        }
+    }
+}

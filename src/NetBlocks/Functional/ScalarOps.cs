@@ -1,0 +1,29 @@
+using NetBlocks.Autograd;
+using NetBlocks.Kernels;
+using NetBlocks.Tensors;
+
+namespace NetBlocks.Functional;
+
+public static partial class F
+{
+    /// <summary>y = a · x + b for scalars a, b (covers x·s, x+s, −x).</summary>
+    public static Tensor Affine(Tensor x, float a, float b)
+    {
+        var y = Tensor.Empty(x.ShapeArray);
+        Elementwise.Affine(x.Span, a, b, y.Span);
+        return Node.ShouldRecord(x) ? new AffineBackward(x, a).Attach(y) : y;
+    }
+
+    /// <summary>y = a · x + b. dx = a · dy.</summary>
+    private sealed class AffineBackward(Tensor x, float a) : Node(x)
+    {
+        public override string Name => "MulBackward0";
+
+        protected internal override void Backward(Tensor dy)
+        {
+            var dx = Tensor.Empty(dy.ShapeArray);
+            Elementwise.Affine(dy.Span, a, 0f, dx.Span);
+            Accumulate(0, dx);
+        }
+    }
+}

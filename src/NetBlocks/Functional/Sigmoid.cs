@@ -1,0 +1,29 @@
+using NetBlocks.Autograd;
+using NetBlocks.Kernels;
+using NetBlocks.Tensors;
+
+namespace NetBlocks.Functional;
+
+public static partial class F
+{
+    /// <summary>y = 1 / (1 + e^−x), the gate of squeeze-excitation.</summary>
+    public static Tensor Sigmoid(Tensor x)
+    {
+        var y = Tensor.Empty(x.ShapeArray);
+        Elementwise.Sigmoid(x.Span, y.Span);
+        return Node.ShouldRecord(x) ? new SigmoidBackward(x, y).Attach(y) : y;
+    }
+
+    /// <summary>y = σ(x). dx = dy · y · (1 − y).</summary>
+    private sealed class SigmoidBackward(Tensor x, Tensor y) : Node(x)
+    {
+        public override string Name => "SigmoidBackward0";
+
+        protected internal override void Backward(Tensor dy)
+        {
+            var dx = Tensor.Empty(dy.ShapeArray);
+            Elementwise.SigmoidBackward(y.Span, dy.Span, dx.Span);
+            Accumulate(0, dx);
+        }
+    }
+}

@@ -1,0 +1,32 @@
+using NetBlocks.Autograd;
+using NetBlocks.Tensors;
+
+namespace NetBlocks.Functional;
+
+public static partial class F
+{
+    /// <summary>The transpose of a matrix (rows, cols) → (cols, rows), materialised.</summary>
+    public static Tensor Transpose(Tensor x)
+    {
+        if (x.Rank != 2) throw new ArgumentException($"Transpose expects a matrix, got shape {ShapeUtil.Format(x.Shape)}");
+        var y = TransposeCopy(x);
+        return Node.ShouldRecord(x) ? new TransposeBackward(x).Attach(y) : y;
+    }
+
+    private static Tensor TransposeCopy(Tensor x)
+    {
+        int r = x.Size(0), c = x.Size(1);
+        var y = Tensor.Empty(c, r);
+        var xs = x.Span; var ys = y.Span;
+        for (int i = 0; i < r; i++)
+        for (int j = 0; j < c; j++) ys[j * r + i] = xs[i * c + j];
+        return y;
+    }
+
+    /// <summary>y = xᵀ. dx = dyᵀ.</summary>
+    private sealed class TransposeBackward(Tensor x) : Node(x)
+    {
+        public override string Name => "TBackward0";
+        protected internal override void Backward(Tensor dy) => Accumulate(0, TransposeCopy(dy));
+    }
+}

@@ -1,0 +1,85 @@
+namespace NetBlocks.Kernels;
+
+/// <summary>
+/// Unfolds an image into the column matrix that turns convolution into a GEMM, and folds it back.
+/// x is (C, H, W); cols is (C·KH·KW, OH·OW) with cols[(c·KH + kh)·KW + kw, oh·OW + ow] = x[c, oh·s − p + kh, ow·s − p + kw] (0 outside).
+/// </summary>
+public static class Im2Col
+{
+    public static void Unfold(ReadOnlySpan<float> x, int channels, int height, int width, int kh, int kw,
+        int stride, int padding, int outH, int outW, Span<float> cols)
+    {
+        int plane = outH * outW;
+        for (int c = 0; c < channels; c++)
+        {
+            var xc = x.Slice(c * height * width, height * width);
+            for (int ky = 0; ky < kh; ky++)
+            for (int kx = 0; kx < kw; kx++)
+            {
+                var row = cols.Slice(((c * kh + ky) * kw + kx) * plane, plane);
+                for (int oy = 0; oy < outH; oy++)
+                {
+                    int iy = oy * stride - padding + ky;
+                    var dst = row.Slice(oy * outW, outW);
+                    if ((uint)iy >= (uint)height) { dst.Clear(); continue; }
+                    var src = xc.Slice(iy * width, width);
+                    int ix0 = -padding + kx;
+                    if (stride == 1)
+                    {
+                        // contiguous run: copy the in-range middle, zero the padded edges
+                        int lo = Math.Max(0, -ix0), hi = Math.Min(outW, width - ix0);
+                        if (hi <= lo) { dst.Clear(); continue; }
+                        dst.Slice(0, lo).Clear();
+                        src.Slice(ix0 + lo, hi - lo).CopyTo(dst.Slice(lo));
+                        dst.Slice(hi).Clear();
+                    }
+                    else
+                    {
+                        for (int ox = 0; ox < outW; ox++)
+                        {
+                            int ix = ix0 + ox * stride;
+                            dst[ox] = (uint)ix < (uint)width ? src[ix] : 0f;
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>The adjoint of <see cref="Unfold"/>: dx[c, iy, ix] += Σ cols over every window position that reads it.</summary>
+    public static void FoldAdd(ReadOnlySpan<float> cols, int channels, int height, int width, int kh, int kw,
+        int stride, int padding, int outH, int outW, Span<float> dx)
+    {
+        int plane = outH * outW;
+        for (int c = 0; c < channels; c++)
+        {
+            var dxc = dx.Slice(c * height * width, height * width);
+            for (int ky = 0; ky < kh; ky++)
+            for (int kx = 0; kx < kw; kx++)
+            {
+                var row = cols.Slice(((c * kh + ky) * kw + kx) * plane, plane);
+                for (int oy = 0; oy < outH; oy++)
+                {
+                    int iy = oy * stride - padding + ky;
+                    if ((uint)iy >= (uint)height) continue;
+                    var src = row.Slice(oy * outW, outW);
+                    var dst = dxc.Slice(iy * width, width);
+                    int ix0 = -padding + kx;
+                    if (stride == 1)
+                    {
+                        int lo = Math.Max(0, -ix0), hi = Math.Min(outW, width - ix0);
+                        if (hi > lo) Elementwise.AddInPlace(dst.Slice(ix0 + lo, hi - lo), src.Slice(lo, hi - lo));
+                    }
+                    else
+                    {
+                        for (int ox = 0; ox < outW; ox++)
+                        {
+                            int ix = ix0 + ox * stride;
+                            if ((uint)ix < (uint)width) dst[ix] += src[ox];
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

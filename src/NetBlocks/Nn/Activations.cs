@@ -1,0 +1,25 @@
+using NetBlocks.Functional;
+using NetBlocks.Tensors;
+
+namespace NetBlocks.Nn;
+
+/// <summary>torch.nn.ReLU.</summary>
+public sealed class ReLU : Module
+{
+    protected override Tensor ForwardImpl(Tensor x) => F.Relu(x);
+    protected override int[] InferShape(int[] input) => input;
+}
+
+/// <summary>torch.nn.Sigmoid.</summary>
+public sealed class Sigmoid : Module
+{
+    protected override Tensor ForwardImpl(Tensor x) => F.Sigmoid(x);
+    protected override int[] InferShape(int[] input) => input;
+}
+
+/// <summary>torch.nn.Identity.</summary>
+public sealed class Identity : Module
+{
+    protected override Tensor ForwardImpl(Tensor x) => x;
+    protected override int[] InferShape(int[] input) => input;
+}

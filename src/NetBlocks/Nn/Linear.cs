@@ -1,0 +1,55 @@
+using NetBlocks.Functional;
+using NetBlocks.Tensors;
+
+namespace NetBlocks.Nn;
+
+/// <summary>Fully connected layer, torch.nn.Linear: y = x·Wᵀ + b with W (out, in). Lazy (nn.LazyLinear) when <c>inFeatures</c> is null.</summary>
+public sealed class Linear : Module
+{
+    public int? InFeatures { get; private set; }
+    public int OutFeatures { get; }
+    public bool HasBias { get; }
+    public Tensor? Weight => GetParameter("weight");
+    public Tensor? Bias => HasBias ? GetParameter("bias") : null;
+
+    public Linear(int? inFeatures, int outFeatures, bool bias = true)
+    {
+        if (outFeatures < 1) throw new ArgumentException($"Linear: out_features must be positive, got {outFeatures}");
+        OutFeatures = outFeatures; HasBias = bias;
+        RegisterParameter("weight", null);
+        if (bias) RegisterParameter("bias", null);
+        if (inFeatures is int n) Materialize(n);
+    }
+
+    /// <summary>Lazy form, as the seed's nn.LazyLinear(4096).</summary>
+    public static Linear Lazy(int outFeatures, bool bias = true) => new(null, outFeatures, bias);
+
+    private void Materialize(int inFeatures)
+    {
+        InFeatures = inFeatures;
+        var w = Tensor.ZerosPersistent(OutFeatures, inFeatures);
+        var b = HasBias ? Tensor.ZerosPersistent(OutFeatures) : null;
+        Init.PyTorchDefault(w, b);
+        RegisterParameter("weight", w);
+        if (HasBias) RegisterParameter("bias", b);
+    }
+
+    public override string TypeName => InFeatures is null ? "LazyLinear" : "Linear";
+
+    protected override int[] InferShape(int[] input)
+    {
+        if (input.Length != 2) throw new ArgumentException($"expected input (N, in_features), got {ShapeUtil.Format(input)}");
+        if (InFeatures is null) Materialize(input[1]);
+        if (input[1] != InFeatures)
+            throw new ArgumentException($"expected input (N, {InFeatures}), got {ShapeUtil.Format(input)}");
+        return [input[0], OutFeatures];
+    }
+
+    protected override Tensor ForwardImpl(Tensor x)
+    {
+        if (InFeatures is null || x.Rank != 2 || x.Size(1) != InFeatures) Build(x.ShapeArray);
+        return F.Linear(x, Weight!, Bias);
+    }
+
+    protected override string ExtraRepr() => $"in_features={InFeatures ?? 0}, out_features={OutFeatures}, bias={(HasBias ? "True" : "False")}";
+}

@@ -1,0 +1,233 @@
+using System.Text;
+using NetBlocks.Tensors;
+
+namespace NetBlocks.Nn;
+
+/// <summary>
+/// A layer or a block of layers, as torch.nn.Module: named children, parameters and buffers, train/eval mode,
+/// a PyTorch-compatible state dict and printout. Layers may be declared without input sizes (lazy) and are
+/// materialised by <see cref="Build"/>, a shape pass that runs before any compute.
+/// </summary>
+public abstract class Module
+{
+    private readonly List<(string Name, Module Module)> _children = new();
+    private readonly List<string> _parameterNames = new();
+    private readonly Dictionary<string, Tensor?> _parameters = new();
+    private readonly List<string> _bufferNames = new();
+    private readonly Dictionary<string, Tensor> _buffers = new();
+
+    /// <summary>Dotted path from the root model (e.g. "stage2.0.conv2"); empty for the root.</summary>
+    public string Path { get; private set; } = "";
+
+    /// <summary>True in training mode (dropout active, batch norm uses batch statistics).</summary>
+    public bool Training { get; private set; } = true;
+
+    /// <summary>The PyTorch class name shown in printouts and summaries (e.g. Conv2d).</summary>
+    public virtual string TypeName => GetType().Name;
+
+    /// <summary>Runs the module. Shape errors name this module's path, the expected and the actual shape.</summary>
+    public Tensor Forward(Tensor x)
+    {
+        try { return ForwardImpl(x); }
+        catch (ShapeException) { throw; }
+        catch (ArgumentException e) { throw new ShapeException($"{Describe()}: {e.Message}", e); }
+    }
+
+    protected abstract Tensor ForwardImpl(Tensor x);
+
+    /// <summary>
+    /// The shape pass: the output shape for an input shape (batch dimension included), materialising lazy
+    /// parameters on the way. Raises the same errors Forward would, without computing anything.
+    /// </summary>
+    public int[] Build(params int[] inputShape)
+    {
+        int[] output;
+        try { output = InferShape(inputShape); }
+        catch (ShapeException) { throw; }
+        catch (ArgumentException e) { throw new ShapeException($"{Describe()}: {e.Message}", e); }
+        BuildObserver?.Invoke(this, inputShape, output);
+        return output;
+    }
+
+    /// <summary>
+    /// Sees every successful <see cref="Build"/> as (module, input shape, output shape), children before their parent.
+    /// Set by Analysis.ShapeTrace for one shape pass on this thread, so analysis learns each layer's shapes without a
+    /// method per layer type; null otherwise.
+    /// </summary>
+    [ThreadStatic] internal static Action<Module, int[], int[]>? BuildObserver;
+
+    protected abstract int[] InferShape(int[] input);
+
+    /// <summary>"path (Type)" or just the type for the root.</summary>
+    public string Describe() => Path.Length == 0 ? TypeName : $"{Path} ({TypeName})";
+
+    // ------------------------------------------------------------------ registration
+
+    protected T AddChild<T>(string name, T child) where T : Module
+    {
+        if (_children.Exists(c => c.Name == name)) throw new ArgumentException($"a child named '{name}' already exists in {Describe()}");
+        _children.Add((name, child));
+        child.SetPath(Path.Length == 0 ? name : $"{Path}.{name}");
+        return child;
+    }
+
+    private void SetPath(string path)
+    {
+        Path = path;
+        foreach (var (name, child) in _children) child.SetPath($"{path}.{name}");
+    }
+
+    /// <summary>Declares a parameter slot; null until a lazy layer is materialised.</summary>
+    protected void RegisterParameter(string name, Tensor? value)
+    {
+        if (!_parameters.ContainsKey(name)) _parameterNames.Add(name);
+        if (value is not null) value.RequiresGrad = true;
+        _parameters[name] = value;
+    }
+
+    protected void RegisterBuffer(string name, Tensor value)
+    {
+        if (!_buffers.ContainsKey(name)) _bufferNames.Add(name);
+        _buffers[name] = value;
+    }
+
+    protected Tensor? GetParameter(string name) => _parameters[name];
+
+    public IReadOnlyList<(string Name, Module Module)> Children => _children;
+
+    /// <summary>Every module below this one (depth first, this one excluded) with its path relative to this module.</summary>
+    public IEnumerable<(string Name, Module Module)> NamedModules(string prefix = "")
+    {
+        foreach (var (name, child) in _children)
+        {
+            var full = prefix.Length == 0 ? name : $"{prefix}.{name}";
+            yield return (full, child);
+            foreach (var sub in child.NamedModules(full)) yield return sub;
+        }
+    }
+
+    /// <summary>Parameters with their state-dict names, in PyTorch order.</summary>
+    public IEnumerable<(string Name, Tensor Parameter)> NamedParameters(string prefix = "")
+    {
+        foreach (var name in _parameterNames)
+            if (_parameters[name] is { } p) yield return (Join(prefix, name), p);
+        foreach (var (name, child) in _children)
+            foreach (var item in child.NamedParameters(Join(prefix, name))) yield return item;
+    }
+
+    public IEnumerable<Tensor> Parameters() => NamedParameters().Select(p => p.Parameter);
+
+    public IEnumerable<(string Name, Tensor Buffer)> NamedBuffers(string prefix = "")
+    {
+        foreach (var name in _bufferNames) yield return (Join(prefix, name), _buffers[name]);
+        foreach (var (name, child) in _children)
+            foreach (var item in child.NamedBuffers(Join(prefix, name))) yield return item;
+    }
+
+    /// <summary>True once every parameter slot of every module has a tensor (lazy layers materialised).</summary>
+    public bool IsMaterialized => _parameters.Values.All(p => p is not null) && _children.All(c => c.Module.IsMaterialized);
+
+    /// <summary>Number of parameter elements (after materialisation).</summary>
+    public long ParameterCount => Parameters().Sum(p => (long)p.Numel);
+
+    // ------------------------------------------------------------------ modes
+
+    /// <summary>Training mode on (or off) for this module and all below it.</summary>
+    public Module Train(bool on = true)
+    {
+        Training = on;
+        foreach (var (_, child) in _children) child.Train(on);
+        return this;
+    }
+
+    /// <summary>Evaluation mode: dropout off, batch norm uses running statistics.</summary>
+    public Module Eval() => Train(false);
+
+    /// <summary>Clears the gradients of every parameter (in place, keeping the buffers).</summary>
+    public void ZeroGrad()
+    {
+        foreach (var p in Parameters()) p.Grad?.Span.Clear();
+    }
+
+    /// <summary>Calls <paramref name="action"/> on this module and every module below it, as torch's Module.apply.</summary>
+    public Module Apply(Action<Module> action)
+    {
+        foreach (var (_, child) in _children) child.Apply(action);
+        action(this);
+        return this;
+    }
+
+    // ------------------------------------------------------------------ state dict
+
+    /// <summary>Parameters and buffers with PyTorch's keys (0.0.weight, stage1.0.bn1.running_mean…), in PyTorch's order.</summary>
+    public IReadOnlyList<(string Key, Tensor Value)> StateDict()
+    {
+        var list = new List<(string, Tensor)>();
+        CollectState("", list);
+        return list;
+    }
+
+    private void CollectState(string prefix, List<(string, Tensor)> list)
+    {
+        foreach (var name in _parameterNames)
+            if (_parameters[name] is { } p) list.Add((Join(prefix, name), p));
+        foreach (var name in _bufferNames) list.Add((Join(prefix, name), _buffers[name]));
+        foreach (var (name, child) in _children) child.CollectState(Join(prefix, name), list);
+    }
+
+    /// <summary>
+    /// Copies values into parameters and buffers by key. Every key and shape is checked before anything is written,
+    /// so a mismatch never leaves the model half-loaded.
+    /// </summary>
+    public void LoadStateDict(IReadOnlyDictionary<string, (int[] Shape, float[] Data)> state, bool strict = true, string source = "state dict")
+    {
+        if (!IsMaterialized)
+            throw new InvalidOperationException($"{Describe()} has lazy layers that are not materialised yet: call Build(inputShape) before loading a {source}");
+        var own = StateDict();
+        var problems = new List<string>();
+        var ownKeys = new HashSet<string>(own.Select(o => o.Key));
+        foreach (var (key, value) in own)
+        {
+            if (!state.TryGetValue(key, out var v)) { if (strict) problems.Add($"missing key '{key}'"); continue; }
+            if (!v.Shape.AsSpan().SequenceEqual(value.Shape) && !(v.Data.Length == 1 && value.Numel == 1))
+                problems.Add($"'{key}': shape {ShapeUtil.Format(v.Shape)} in the {source}, {ShapeUtil.Format(value.Shape)} in the model");
+        }
+        if (strict)
+            foreach (var key in state.Keys)
+                if (!ownKeys.Contains(key)) problems.Add($"unexpected key '{key}'");
+        if (problems.Count > 0)
+            throw new InvalidDataException($"cannot load the {source} into {TypeName}: " + string.Join("; ", problems.Take(20)) +
+                (problems.Count > 20 ? $"; … and {problems.Count - 20} more" : ""));
+        foreach (var (key, value) in own)
+            if (state.TryGetValue(key, out var v)) v.Data.AsSpan().CopyTo(value.Span);
+    }
+
+    private static string Join(string prefix, string name) => prefix.Length == 0 ? name : $"{prefix}.{name}";
+
+    // ------------------------------------------------------------------ printing
+
+    /// <summary>Arguments shown inside the parentheses of the printout, as PyTorch's extra_repr.</summary>
+    protected virtual string ExtraRepr() => "";
+
+    /// <summary>The module tree exactly as PyTorch prints it.</summary>
+    public override string ToString()
+    {
+        var sb = new StringBuilder();
+        Print(sb, 0);
+        return sb.ToString();
+    }
+
+    private void Print(StringBuilder sb, int indent)
+    {
+        sb.Append(TypeName).Append('(');
+        if (_children.Count == 0) { sb.Append(ExtraRepr()).Append(')'); return; }
+        var extra = ExtraRepr();
+        if (extra.Length > 0) sb.Append('\n').Append(' ', indent + 2).Append(extra);
+        foreach (var (name, child) in _children)
+        {
+            sb.Append('\n').Append(' ', indent + 2).Append('(').Append(name).Append("): ");
+            child.Print(sb, indent + 2);
+        }
+        sb.Append('\n').Append(' ', indent).Append(')');
+    }
+}

@@ -1,0 +1,83 @@
+using NetBlocks.Kernels;
+using NetBlocks.Tensors;
+
+namespace NetBlocks.Optim;
+
+/// <summary>
+/// Stochastic gradient descent exactly as torch.optim.SGD (dampening 0): for each parameter p with gradient g,
+/// g ← g + wd·p; with momentum, b ← g on the first step, else b ← μ·b + g, and g ← g + μ·b (Nesterov) or g ← b;
+/// finally p ← p − lr·g. Parameters without a gradient are skipped.
+/// </summary>
+public sealed class Sgd
+{
+    private readonly Tensor[] _params;
+    private readonly Tensor?[] _momentum;
+    private readonly float[] _scratch;
+
+    public float LearningRate { get; set; }
+    public float Momentum { get; }
+    public float WeightDecay { get; }
+    public bool Nesterov { get; }
+
+    public Sgd(IEnumerable<Tensor> parameters, float lr, float momentum = 0f, float weightDecay = 0f, bool nesterov = false)
+    {
+        if (lr < 0) throw new ArgumentException($"invalid learning rate: {lr}");
+        if (momentum < 0) throw new ArgumentException($"invalid momentum value: {momentum}");
+        if (weightDecay < 0) throw new ArgumentException($"invalid weight_decay value: {weightDecay}");
+        if (nesterov && momentum <= 0) throw new ArgumentException("Nesterov momentum requires a momentum > 0");
+        _params = parameters.ToArray();
+        _momentum = new Tensor?[_params.Length];
+        _scratch = new float[_params.Length == 0 ? 0 : _params.Max(p => p.Numel)];
+        LearningRate = lr; Momentum = momentum; WeightDecay = weightDecay; Nesterov = nesterov;
+    }
+
+    public IReadOnlyList<Tensor> Parameters => _params;
+
+    /// <summary>The momentum buffer of parameter <paramref name="index"/> (null before its first step or without momentum).</summary>
+    public Tensor? MomentumBuffer(int index) => _momentum[index];
+
+    /// <summary>Restores a momentum buffer (checkpoint resume).</summary>
+    public void SetMomentumBuffer(int index, float[] values)
+    {
+        if (values.Length != _params[index].Numel)
+            throw new ArgumentException($"momentum buffer {index} has {values.Length} values, the parameter has {_params[index].Numel}");
+        _momentum[index] ??= Tensor.ZerosPersistent(_params[index].ShapeArray);
+        values.CopyTo(_momentum[index]!.Span);
+    }
+
+    public void ZeroGrad()
+    {
+        foreach (var p in _params) p.Grad?.Span.Clear();
+    }
+
+    public void Step()
+    {
+        for (int i = 0; i < _params.Length; i++)
+        {
+            var p = _params[i];
+            if (p.Grad is null) continue;
+            var w = p.Span;
+            var d = _scratch.AsSpan(0, p.Numel);
+            p.Grad.Span.CopyTo(d);
+            if (WeightDecay != 0) Elementwise.AddScaled(d, WeightDecay, w);
+            if (Momentum != 0)
+            {
+                if (_momentum[i] is null)
+                {
+                    _momentum[i] = Tensor.ZerosPersistent(p.ShapeArray);
+                    d.CopyTo(_momentum[i]!.Span);
+                }
+                else
+                {
+                    var b = _momentum[i]!.Span;
+                    Elementwise.Affine(b, Momentum, 0f, b);
+                    Elementwise.AddInPlace(b, d);
+                }
+                var buf = _momentum[i]!.Span;
+                if (Nesterov) Elementwise.AddScaled(d, Momentum, buf);
+                else buf.CopyTo(d);
+            }
+            Elementwise.AddScaled(w, -LearningRate, d);
+        }
+    }
+}
