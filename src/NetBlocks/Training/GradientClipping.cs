@@ -1,0 +1,24 @@
+using NetBlocks.Kernels;
+using NetBlocks.Tensors;
+
+namespace NetBlocks.Training;
+
+/// <summary>d2l's clip_gradients: if the global L2 norm of all gradients exceeds <c>maxNorm</c>, scale them all by maxNorm / norm.</summary>
+public static class GradientClipping
+{
+    /// <summary>Returns the norm before clipping.</summary>
+    public static double ClipGlobalNorm(IEnumerable<Tensor> parameters, float maxNorm)
+    {
+        var grads = parameters.Select(p => p.Grad).OfType<Tensor>().ToList();
+        double sq = 0;
+        foreach (var g in grads)
+            foreach (var v in g.Span) sq += (double)v * v;
+        double norm = Math.Sqrt(sq);
+        if (maxNorm > 0 && norm > maxNorm)
+        {
+            float scale = (float)(maxNorm / norm);
+            foreach (var g in grads) Elementwise.Affine(g.Span, scale, 0f, g.Span);
+        }
+        return norm;
+    }
+}

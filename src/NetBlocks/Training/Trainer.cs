@@ -1,0 +1,161 @@
+using System.Diagnostics;
+using NetBlocks.Autograd;
+using NetBlocks.Functional;
+using NetBlocks.Kernels;
+using NetBlocks.Nn;
+using NetBlocks.Optim;
+using NetBlocks.Tensors;
+
+namespace NetBlocks.Training;
+
+public enum TrainingOutcome { Completed, Interrupted }
+
+/// <summary>
+/// d2l's Trainer, for classification with cross-entropy and SGD: per step zero the gradients, forward, loss,
+/// backward, optional gradient clipping, update; per epoch evaluate on the validation split and write a checkpoint.
+/// Reproducible bit for bit for a given seed and thread count; stops cleanly on cancellation (Ctrl+C) after the
+/// current step with a resumable checkpoint.
+/// </summary>
+public sealed class Trainer
+{
+    private readonly ITrainingObserver _observer;
+    private readonly LearningRateSchedule _schedule;
+
+    public Module Model { get; }
+    public Sgd Optimizer { get; }
+    public TrainingSettings Settings { get; }
+    public TrainingProgress Progress { get; private set; } = new();
+    public string? LastCheckpoint { get; private set; }
+
+    /// <param name="model">A built (materialised) model, initialised.</param>
+    public Trainer(Module model, TrainingSettings settings, ITrainingObserver? observer = null)
+    {
+        if (!model.IsMaterialized) throw new InvalidOperationException("the model must be built (materialised) before training");
+        Model = model;
+        Settings = settings;
+        _observer = observer ?? new NullObserver();
+        _schedule = LearningRateSchedule.Parse(settings.Schedule);
+        Optimizer = new Sgd(model.Parameters(), settings.LearningRate, settings.Momentum, settings.WeightDecay, settings.Nesterov);
+        Progress.Rng = RandomGenerator.Default.GetState();
+    }
+
+    /// <summary>Continues from a checkpoint written by this trainer's <see cref="Fit"/> (weights, momentum, random state, position).</summary>
+    public void Resume(string checkpointPath)
+    {
+        var (_, progress) = TrainingCheckpoint.ReadState(checkpointPath);
+        TrainingCheckpoint.Load(checkpointPath, Model, Optimizer);
+        Progress = progress;
+        RandomGenerator.Default.SetState(progress.Rng);
+        LastCheckpoint = checkpointPath;
+    }
+
+    public TrainingOutcome Fit(IBatchSource train, IBatchSource val, string checkpointPath, CancellationToken cancel = default)
+    {
+        Threading.Threads = Settings.Threads;
+        var p = Progress;
+        while (p.Epoch < Settings.Epochs)
+        {
+            Model.Train();
+            int perEpoch = train.BatchesPerEpoch;
+            _observer.OnEpochStart(p.Epoch, perEpoch, p.BatchInEpoch);
+            var clock = Stopwatch.StartNew();
+            double secondsBefore = p.TrainSeconds; // from before an interruption, when resuming mid-epoch
+            foreach (var batch in train.Epoch(p.Epoch, p.BatchInEpoch))
+            {
+                Optimizer.LearningRate = _schedule.At(Settings.LearningRate, p.Epoch + (double)p.BatchInEpoch / perEpoch, Settings.Epochs);
+                double loss = Step(batch, out int correct);
+                if (!double.IsFinite(loss))
+                    throw new TrainingDivergedException(p.GlobalStep + 1, p.Epoch, loss, LastCheckpoint, Optimizer.LearningRate);
+                int n = batch.Labels.Length;
+                p.LossSum += loss * n; p.Correct += correct; p.Seen += n;
+                p.BatchInEpoch++; p.GlobalStep++;
+                p.TrainSeconds = secondsBefore + clock.Elapsed.TotalSeconds;
+                _observer.OnStep(p.Epoch, p.BatchInEpoch, perEpoch, loss, p.Seen / Math.Max(p.TrainSeconds, 1e-9));
+                if (cancel.IsCancellationRequested && p.BatchInEpoch < perEpoch) return Interrupt(checkpointPath);
+            }
+
+            var evalClock = Stopwatch.StartNew();
+            var (valLoss, valAcc) = Evaluate(Model, val);
+            double seen = Math.Max(p.Seen, 1);
+            var metrics = new EpochMetrics(p.Epoch + 1, p.LossSum / seen, p.Correct / seen, valLoss, valAcc,
+                p.TrainSeconds + evalClock.Elapsed.TotalSeconds, p.Seen / Math.Max(p.TrainSeconds, 1e-9));
+            p.History.Add(metrics);
+            p.ResetEpochAccumulators();
+            p.Epoch++;
+            SaveCheckpoint(checkpointPath);
+            _observer.OnEpochEnd(metrics, checkpointPath);
+            if (cancel.IsCancellationRequested && p.Epoch < Settings.Epochs)
+            {
+                _observer.OnInterrupted(checkpointPath);
+                return TrainingOutcome.Interrupted;
+            }
+        }
+        return TrainingOutcome.Completed;
+    }
+
+    private TrainingOutcome Interrupt(string checkpointPath)
+    {
+        SaveCheckpoint(checkpointPath);
+        _observer.OnInterrupted(checkpointPath);
+        return TrainingOutcome.Interrupted;
+    }
+
+    private void SaveCheckpoint(string path)
+    {
+        Progress.Rng = RandomGenerator.Default.GetState();
+        TrainingCheckpoint.Save(path, Model, Optimizer, Settings, Progress);
+        LastCheckpoint = path;
+    }
+
+    /// <summary>One SGD step on a batch; returns the loss and counts the correct predictions.</summary>
+    private double Step(Batch batch, out int correct)
+    {
+        Optimizer.ZeroGrad();
+        var logits = Model.Forward(batch.Images);
+        correct = CountCorrect(logits, batch.Labels);
+        var loss = F.CrossEntropy(logits, batch.Labels);
+        double value = loss.Item();
+        if (double.IsFinite(value))
+        {
+            loss.Backward();
+            if (Settings.GradientClip > 0) GradientClipping.ClipGlobalNorm(Model.Parameters(), Settings.GradientClip);
+            Optimizer.Step();
+        }
+        batch.Images.Release();
+        return value;
+    }
+
+    /// <summary>Mean cross-entropy and accuracy over a split, in eval mode without a graph. Restores the previous mode.</summary>
+    public static (double Loss, double Accuracy) Evaluate(Module model, IBatchSource data, Action<int[], int[]>? onPredictions = null)
+    {
+        bool wasTraining = model.Training;
+        model.Eval();
+        double lossSum = 0; long correct = 0, seen = 0;
+        using (GradMode.NoGrad())
+        {
+            foreach (var batch in data.Epoch(0))
+            {
+                var logits = model.Forward(batch.Images);
+                var loss = F.CrossEntropy(logits, batch.Labels);
+                lossSum += loss.Item() * batch.Labels.Length;
+                correct += CountCorrect(logits, batch.Labels);
+                seen += batch.Labels.Length;
+                onPredictions?.Invoke(logits.ArgMax(1), batch.Labels);
+                logits.Release();
+                batch.Images.Release();
+            }
+        }
+        model.Train(wasTraining);
+        return (lossSum / Math.Max(seen, 1), (double)correct / Math.Max(seen, 1));
+    }
+
+    private static int CountCorrect(Tensor logits, int[] labels)
+    {
+        var pred = logits.ArgMax(1);
+        int c = 0;
+        for (int i = 0; i < labels.Length; i++) if (pred[i] == labels[i]) c++;
+        return c;
+    }
+
+    private sealed class NullObserver : ITrainingObserver;
+}
