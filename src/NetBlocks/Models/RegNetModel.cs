@@ -1,0 +1,176 @@
+using NetBlocks.Autograd;
+using NetBlocks.Functional;
+using NetBlocks.Nn;
+using NetBlocks.Tensors;
+
+namespace NetBlocks.Models;
+
+/// <summary>
+/// A RegNet laid out as torchvision's <c>RegNet</c>, so its state dict loads torchvision weights key for key:
+/// <c>stem.0.weight</c>, <c>trunk_output.block1.block1-0.proj.0.weight</c>, <c>…f.a.0.weight</c>, <c>…f.se.fc1.weight</c>,
+/// <c>…f.c.1.running_var</c>, <c>fc.weight</c>. pycls names the same layers differently (<c>s1.b1.f.a_bn</c>); its layers and
+/// parameter counts are the same.
+/// </summary>
+public sealed class RegNetModel : Module
+{
+    private readonly Chain _stem;
+    private readonly Sequential _trunk;
+    private readonly AdaptiveAvgPool2d _avgpool;
+    private readonly Linear _fc;
+
+    public IReadOnlyList<RegNetStageSpec> Stages { get; }
+    public int StemWidth { get; }
+
+    public RegNetModel(IReadOnlyList<RegNetStageSpec> stages, int classes, int stemWidth = RegNet.DefaultStemWidth,
+        double seRatio = 0, BlockKind block = BlockKind.ResNeXt, bool zeroInitFinalGamma = false)
+    {
+        if (stages.Count == 0) throw new ArgumentException("a RegNet needs at least one stage");
+        Stages = stages; StemWidth = stemWidth;
+        // SimpleStemIN = Conv2dNormActivation(3×3, stride 2, padding 1, no bias) + BatchNorm2d + ReLU
+        _stem = AddChild("stem", new Chain("SimpleStemIN")
+            .Add(Conv2d.Lazy(stemWidth, 3, stride: 2, padding: 1, bias: false)).Add(new BatchNorm2d()).Add(new ReLU()));
+        _trunk = AddChild("trunk_output", new Sequential());
+        int width = stemWidth;
+        for (int i = 0; i < stages.Count; i++)
+        {
+            var s = stages[i];
+            var stage = new Chain("AnyStage");
+            for (int j = 0; j < s.Depth; j++)
+            {
+                int widthIn = j == 0 ? width : s.Width, stride = j == 0 ? 2 : 1;
+                stage.Add($"block{i + 1}-{j}", block == BlockKind.ResNet
+                    ? new ResBasicBlock(widthIn, s.Width, stride, zeroInitFinalGamma)
+                    : new ResBottleneckBlock(widthIn, s.Width, stride, s.GroupWidth, s.BottleneckMultiplier, seRatio, zeroInitFinalGamma));
+            }
+            _trunk.Add($"block{i + 1}", stage);
+            width = s.Width;
+        }
+        _avgpool = AddChild("avgpool", new AdaptiveAvgPool2d(1));
+        _fc = AddChild("fc", Linear.Lazy(classes));
+    }
+
+    protected override Tensor ForwardImpl(Tensor x)
+    {
+        var h = _trunk.Forward(_stem.Forward(x));
+        var pooled = _avgpool.Forward(h);
+        if (!GradMode.IsEnabled) h.Release();
+        var flat = F.Flatten(pooled, 1);
+        var y = _fc.Forward(flat);
+        if (!GradMode.IsEnabled) { flat.Release(); pooled.Release(); }
+        return y;
+    }
+
+    protected override int[] InferShape(int[] input)
+    {
+        var h = _avgpool.Build(_trunk.Build(_stem.Build(input)));
+        return _fc.Build([h[0], h[1] * h[2] * h[3]]);
+    }
+}
+
+/// <summary>
+/// torchvision's (and pycls's res_bottleneck_block) residual bottleneck: x' + F(x), F = 1×1 → grouped 3×3 (stride) →
+/// [SE] → 1×1, every convolution without bias and followed by batch norm (ReLU after the first two); x' is x, or a 1×1
+/// stride-s convolution + BN when the width or the resolution changes. Children: proj, f (a, b, se, c), activation.
+/// </summary>
+public sealed class ResBottleneckBlock : Module
+{
+    private readonly Chain? _proj;
+    private readonly Chain _f;
+
+    /// <summary>The batch norm closing the residual branch (pycls's c_bn.final_bn), zeroed by ZERO_INIT_FINAL_GAMMA.</summary>
+    public BatchNorm2d FinalNorm { get; }
+    public bool ZeroInitFinalGamma { get; }
+
+    public ResBottleneckBlock(int widthIn, int widthOut, int stride, int groupWidth, double bottleneckMultiplier = 1.0,
+        double seRatio = 0, bool zeroInitFinalGamma = false)
+    {
+        int wB = (int)Math.Round(widthOut * bottleneckMultiplier, MidpointRounding.ToEven); // int(round(width_out * bm))
+        if (wB < 1 || groupWidth < 1 || wB % groupWidth != 0)
+            throw new ArgumentException($"bottleneck width {wB} is not a multiple of the group width {groupWidth}");
+        ZeroInitFinalGamma = zeroInitFinalGamma;
+        if (widthIn != widthOut || stride != 1)
+            _proj = AddChild("proj", ConvNorm(widthOut, 1, stride, 1, relu: false));
+        _f = AddChild("f", new Chain("BottleneckTransform"));
+        _f.Add("a", ConvNorm(wB, 1, 1, 1, relu: true));
+        _f.Add("b", ConvNorm(wB, 3, stride, wB / groupWidth, relu: true));
+        if (seRatio > 0)
+        {
+            int wSe = (int)Math.Round(seRatio * widthIn, MidpointRounding.ToEven); // int(round(se_ratio * width_in))
+            _f.Add("se", new SqueezeExcitation(wB, Math.Max(1, wSe)));
+        }
+        var c = ConvNorm(widthOut, 1, 1, 1, relu: false);
+        _f.Add("c", c);
+        FinalNorm = (BatchNorm2d)c["1"];
+        AddChild("activation", new ReLU());
+    }
+
+    /// <summary>torchvision's Conv2dNormActivation: conv (no bias, padding (k−1)/2) + BatchNorm2d [+ ReLU].</summary>
+    internal static Chain ConvNorm(int channels, int kernel, int stride, int groups, bool relu)
+    {
+        var chain = new Chain("Conv2dNormActivation")
+            .Add(Conv2d.Lazy(channels, kernel, stride, (kernel - 1) / 2, groups, bias: false)).Add(new BatchNorm2d());
+        return relu ? chain.Add(new ReLU()) : chain;
+    }
+
+    protected override Tensor ForwardImpl(Tensor x) => Residual.Sum(x, _proj, _f);
+
+    protected override int[] InferShape(int[] input) => Residual.Shape(input, _proj, _f);
+}
+
+/// <summary>
+/// pycls's res_basic_block (the plain ResNet block) under torchvision-style names, for the "de-ResNeXt-ify" exercise:
+/// x' + F(x), F = 3×3 (stride) + BN + ReLU → 3×3 + BN. Children: proj, f (a, b), activation.
+/// </summary>
+public sealed class ResBasicBlock : Module
+{
+    private readonly Chain? _proj;
+    private readonly Chain _f;
+
+    public BatchNorm2d FinalNorm { get; }
+    public bool ZeroInitFinalGamma { get; }
+
+    public ResBasicBlock(int widthIn, int widthOut, int stride, bool zeroInitFinalGamma = false)
+    {
+        ZeroInitFinalGamma = zeroInitFinalGamma;
+        if (widthIn != widthOut || stride != 1)
+            _proj = AddChild("proj", ResBottleneckBlock.ConvNorm(widthOut, 1, stride, 1, relu: false));
+        _f = AddChild("f", new Chain("BasicTransform"));
+        _f.Add("a", ResBottleneckBlock.ConvNorm(widthOut, 3, stride, 1, relu: true));
+        var b = ResBottleneckBlock.ConvNorm(widthOut, 3, 1, 1, relu: false);
+        _f.Add("b", b);
+        FinalNorm = (BatchNorm2d)b["1"];
+        AddChild("activation", new ReLU());
+    }
+
+    protected override Tensor ForwardImpl(Tensor x) => Residual.Sum(x, _proj, _f);
+
+    protected override int[] InferShape(int[] input) => Residual.Shape(input, _proj, _f);
+}
+
+/// <summary>ReLU(proj(x) + f(x)) and its shape check, shared by the two pycls/torchvision blocks.</summary>
+internal static class Residual
+{
+    public static Tensor Sum(Tensor x, Module? proj, Module f)
+    {
+        var y = f.Forward(x);
+        var shortcut = proj is null ? x : proj.Forward(x);
+        var sum = F.Add(shortcut, y);
+        if (!GradMode.IsEnabled)
+        {
+            y.Release();
+            if (!ReferenceEquals(shortcut, x)) shortcut.Release();
+        }
+        var output = F.Relu(sum);
+        if (!GradMode.IsEnabled && !ReferenceEquals(output, sum)) sum.Release();
+        return output;
+    }
+
+    public static int[] Shape(int[] input, Module? proj, Module f)
+    {
+        var y = f.Build(input);
+        var s = proj is null ? input : proj.Build(input);
+        if (!y.AsSpan().SequenceEqual(s))
+            throw new ArgumentException($"residual branch {ShapeUtil.Format(y)} and shortcut {ShapeUtil.Format(s)} differ");
+        return y;
+    }
+}
