@@ -12,11 +12,12 @@ public static class RunStorePaths
     public const string DatabaseEnvironmentVariable = "NETBLOCKS_RUNS_DB";
 
     /// <summary>The database for a runs root: <c>$NETBLOCKS_RUNS_DB</c> when set, else <c>outRoot/runs.db</c>.</summary>
-    public static string DefaultDatabase(string outRoot)
-    {
-        var overridePath = Environment.GetEnvironmentVariable(DatabaseEnvironmentVariable);
-        return string.IsNullOrWhiteSpace(overridePath) ? Path.Combine(outRoot, DatabaseFileName) : overridePath;
-    }
+    public static string DefaultDatabase(string outRoot) =>
+        DefaultDatabase(outRoot, Environment.GetEnvironmentVariable(DatabaseEnvironmentVariable));
+
+    /// <summary><paramref name="overridePath"/> when set, else <c>outRoot/runs.db</c> (tests pass the variable's value here).</summary>
+    internal static string DefaultDatabase(string outRoot, string? overridePath) =>
+        string.IsNullOrWhiteSpace(overridePath) ? Path.Combine(outRoot, DatabaseFileName) : overridePath;
 
     /// <summary>The chart and metric files a run's output directory may hold, in the order `runs show` lists them.</summary>
     public static readonly IReadOnlyList<string> ChartFileNames = ["metrics.csv", "curves.svg", "curves.png"];

@@ -281,18 +281,8 @@ public class SqliteRunStoreTests : IDisposable
     [Fact]
     public void TheDefaultDatabaseIsRunsDbUnderTheOutRootUnlessTheEnvironmentNamesOne()
     {
-        var saved = Environment.GetEnvironmentVariable(RunStorePaths.DatabaseEnvironmentVariable);
-        try
-        {
-            Environment.SetEnvironmentVariable(RunStorePaths.DatabaseEnvironmentVariable, null);
-            Assert.Equal(Path.Combine("./runs", "runs.db"), RunStorePaths.DefaultDatabase(RunStorePaths.DefaultOutRoot));
-            Assert.Equal(Path.Combine("exp", "runs.db"), RunStorePaths.DefaultDatabase("exp"));
-            Environment.SetEnvironmentVariable(RunStorePaths.DatabaseEnvironmentVariable, "/data/all-runs.db");
-            Assert.Equal("/data/all-runs.db", RunStorePaths.DefaultDatabase("exp"));
-        }
-        finally
-        {
-            Environment.SetEnvironmentVariable(RunStorePaths.DatabaseEnvironmentVariable, saved);
-        }
+        Assert.Equal(Path.Combine("./runs", "runs.db"), RunStorePaths.DefaultDatabase(RunStorePaths.DefaultOutRoot, null));
+        Assert.Equal(Path.Combine("exp", "runs.db"), RunStorePaths.DefaultDatabase("exp", ""));
+        Assert.Equal("/data/all-runs.db", RunStorePaths.DefaultDatabase("exp", "/data/all-runs.db"));
     }
 }
