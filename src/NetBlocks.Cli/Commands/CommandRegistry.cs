@@ -8,6 +8,9 @@ internal static class CommandRegistry
     public static IEnumerable<Command> All()
     {
         yield return RunsCommand.Create();
+        yield return ModelsCommand.Create();
+        yield return SummaryCommand.Create();
+        yield return CompareCommand.Create();
         yield break;
     }
 }
