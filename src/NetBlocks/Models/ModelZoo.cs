@@ -177,7 +177,6 @@ public static class ModelZoo
         int colon = text.IndexOf(':');
         string head = colon < 0 ? text : text[..colon];
         var items = colon < 0 ? [] : SpecReader.Items(text, colon + 1);
-        if (colon == text.Length - 1) items.Add(new SpecItem("", text.Length));
         int slash = head.IndexOf('/');
         string baseName = (slash < 0 ? head : head[..slash]).Trim().ToLowerInvariant();
         if (slash >= 0)

@@ -1,4 +1,6 @@
+using System.Collections.Concurrent;
 using System.Text.Json;
+using NetBlocks.Models;
 using NetBlocks.Nn;
 
 namespace NetBlocks.Tests.Models;
@@ -45,4 +47,18 @@ internal static class ModelFixtures
     public static List<(int Depth, int Width, int GroupWidth)> Stages(JsonElement net) =>
         [.. net.GetProperty("stages").EnumerateArray().Select(s =>
             (s.GetProperty("depth").GetInt32(), s.GetProperty("width").GetInt32(), s.GetProperty("group_width").GetInt32()))];
+
+    private static readonly ConcurrentDictionary<string, Lazy<Module>> BuiltModels = new();
+
+    /// <summary>
+    /// ModelZoo.Create(name) materialised for <paramref name="input"/>, built once per test run and shared between tests
+    /// (VGG-11 at 224×224 holds 129 M parameters): read it, never train it.
+    /// </summary>
+    public static Module Built(string name, params int[] input) =>
+        BuiltModels.GetOrAdd($"{name}@{string.Join("x", input)}", _ => new Lazy<Module>(() =>
+        {
+            var m = ModelZoo.Create(name);
+            m.Build(input);
+            return m;
+        })).Value;
 }

@@ -120,8 +120,7 @@ public class ParameterCountTests
     {
         var fixture = ModelFixtures.Net("d2l_nets", name);
         var input = ModelFixtures.Ints(fixture.GetProperty("input"));
-        var m = ModelZoo.Create(name);
-        m.Build(input);
+        var m = ModelFixtures.Built(name, input);
         Assert.Equal(ModelFixtures.Params(fixture), m.ParameterCount);
         Assert.Equal(ModelFixtures.StateDict(fixture), ModelFixtures.StateDict(m));
         Assert.Equal(fixture.GetProperty("repr").GetString(), m.ToString());
