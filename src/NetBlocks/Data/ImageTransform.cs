@@ -52,7 +52,8 @@ public sealed class ImagePipeline
 {
     private readonly PilResize? _pil;
     private readonly BilinearResize? _bilinear;
-    private readonly float[] _lut = new float[256];
+    private readonly float _mean, _std;
+    private readonly float[] _table;
 
     internal ImagePipeline(ImageTransform t, int height, int width)
     {
@@ -67,11 +68,9 @@ public sealed class ImagePipeline
         OutWidth = t.Width == 0 ? width : t.Width;
         if (t.Mode == ResizeMode.Pil) _pil = new PilResize(height, width, OutHeight, OutWidth);
         else _bilinear = new BilinearResize(height, width, OutHeight, OutWidth);
-        for (int v = 0; v < 256; v++)
-        {
-            float x = v / 255f; // ToTensor: byte.float().div(255)
-            _lut[v] = t.Mean is float m && t.Std is float s ? (x - m) / s : x;
-        }
+        // Without normalisation, (x − 0)/1 = x exactly, so one formula serves both.
+        (_mean, _std) = (t.Mean ?? 0f, t.Std ?? 1f);
+        _table = PilResize.ToTensorTable(_mean, _std);
     }
 
     public ImageTransform Transform { get; }
@@ -121,16 +120,16 @@ public sealed class ImagePipeline
         if (_pil is not null)
         {
             if (scratch.Rows.Length < _pil.ScratchSize) scratch.Rows = new byte[_pil.ScratchSize];
-            _pil.Apply(src, dst, _lut, scratch.Rows);
+            _pil.Apply(src, dst, scratch.Rows, _table);
             return;
         }
         int n = src.Length;
         if (scratch.Floats.Length < n) scratch.Floats = new float[n];
         var f = scratch.Floats.AsSpan(0, n);
-        for (int i = 0; i < n; i++) f[i] = src[i] / 255f;
+        for (int i = 0; i < n; i++) f[i] = src[i] / 255f; // ToTensor: byte.float().div(255)
         _bilinear!.Apply(f, dst);
-        if (Transform.Mean is float m && Transform.Std is float s)
-            for (int i = 0; i < dst.Length; i++) dst[i] = (dst[i] - m) / s;
+        if (Transform.Mean is not null)
+            for (int i = 0; i < dst.Length; i++) dst[i] = (dst[i] - _mean) / _std;
     }
 
     /// <summary>

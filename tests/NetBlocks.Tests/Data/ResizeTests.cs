@@ -34,7 +34,6 @@ public sealed class ResizeTests
         int n = shape[0], oh = shape[1], ow = shape[2];
         var plan = new PilResize(28, 28, oh, ow);
         var pipeline = ImageTransform.Resize(0).Compile(28, 28);
-        var lut = Enumerable.Range(0, 256).Select(v => v / 255f).ToArray();
         var scratch = new byte[plan.ScratchSize];
         for (int i = 0; i < n; i++)
         {
@@ -46,9 +45,12 @@ public sealed class ResizeTests
 
             // The fused float path gives exactly ToTensor(Resize(img)) = byte / 255.
             var f = new float[oh * ow];
-            plan.Apply(src, f, lut, scratch);
+            plan.Apply(src, f, scratch, PilResize.ToTensorTable());
             for (int j = 0; j < f.Length; j++)
                 if (f[j] != want[j] / 255f) Assert.Fail($"{name} image {i} pixel {j}: {f[j]} != {want[j]}/255");
+            var scalar = new float[oh * ow];
+            plan.Apply(src, scalar, scratch, PilResize.ToTensorTable(), simd: false);
+            Assert.Equal(f, scalar);
 
             var t = new ImageTransform { Height = oh, Width = ow }.Compile(28, 28);
             var g = new float[oh * ow];
@@ -80,6 +82,29 @@ public sealed class ResizeTests
             t.Apply(pilInput.AsSpan(i * 784, 784), viaBytes, new ImagePipeline.Scratch());
             OpFixture.AssertClose(expected.AsSpan(i * oh * ow, oh * ow).ToArray(), viaBytes, rtol: 0, atol: 1e-5, what: $"{name} image {i} (bytes)");
         }
+    }
+
+    [Fact]
+    public void SimdAndScalarFloatPaths_AgreeBitForBit_AtEveryWidthRemainder()
+    {
+        var rng = new NetBlocks.Tensors.RandomGenerator(11);
+        var src = new byte[17 * 13];
+        for (int i = 0; i < src.Length; i++) src[i] = (byte)rng.NextInt(256);
+        var table = PilResize.ToTensorTable(0.286f, 0.353f);
+        for (int ow = 1; ow <= 40; ow++)
+            foreach (int oh in new[] { 5, 17, 31 })
+            {
+                var plan = new PilResize(17, 13, oh, ow);
+                var scratch = new byte[plan.ScratchSize];
+                var a = new float[oh * ow];
+                var b = new float[oh * ow];
+                plan.Apply(src, a, scratch, table);
+                plan.Apply(src, b, scratch, table, simd: false);
+                Assert.True(a.AsSpan().SequenceEqual(b), $"{oh}x{ow}");
+                var bytes = new byte[oh * ow];
+                plan.Apply(src, bytes);
+                for (int j = 0; j < bytes.Length; j++) Assert.Equal((bytes[j] / 255f - 0.286f) / 0.353f, b[j]);
+            }
     }
 
     [Fact]
