@@ -56,7 +56,7 @@ public static class AnalysisReport
     {
         var sb = new StringBuilder();
         sb.Append(a.Model).Append(": input ").Append(Dims(a.Input)).Append(" (N×C×H×W), output ").Append(Dims(a.Output)).Append("\n\n");
-        var table = new TextTable("name", "type", "output shape", "params", "MACs", "activations").AlignRight(3, 4, 5);
+        var table = new TextTable("name", "type", "output shape", "params", "MACs", "activation size").AlignRight(3, 4, 5);
         foreach (var l in a.LayersToDepth(depth))
             table.AddRow(new string(' ', 2 * (l.Depth - 1)) + l.Name, l.Type, Shape(l.Output), Count(l.Params), Count(l.Macs), Count(l.OutputElements));
         if (table.RowCount > 0) sb.Append(table).Append('\n');
@@ -96,7 +96,7 @@ public static class AnalysisReport
     public static string SummaryJson(ModelAnalysis a, int depth, string? tree = null)
     {
         using var stream = new MemoryStream();
-        using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
+        using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = false }))
         {
             WriteAnalysis(w, a, depth);
             if (tree is not null) w.WriteString("tree", tree);
@@ -194,7 +194,7 @@ public static class AnalysisReport
     public static string CompareJson(IReadOnlyList<ModelAnalysis> models)
     {
         using var stream = new MemoryStream();
-        using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
+        using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = false }))
         {
             w.WriteStartObject();
             w.WriteStartArray("models");

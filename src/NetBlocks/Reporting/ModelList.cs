@@ -21,7 +21,7 @@ public static class ModelList
     public static string Json(IReadOnlyList<(ModelPreset Preset, ModelAnalysis Analysis)> rows)
     {
         using var stream = new MemoryStream();
-        using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
+        using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = false }))
         {
             w.WriteStartObject();
             w.WriteStartArray("presets");
