@@ -74,3 +74,33 @@ public class RegNetTests
         Assert.Throws<ArgumentException>(() => RegNet.Stages(new RegNetParams(10, 24, 10, 1, 8)));  // wm <= 1
     }
 }
+
+/// <summary>
+/// The generator against torchvision's BlockParams.from_init_params and the pycls port over torchvision's 15 configurations
+/// and 300 seeded random ones (bottleneck multipliers 0.25 to 2): every stage, for both roundings.
+/// </summary>
+public class RegNetGeneratorTests
+{
+    [Fact]
+    public void EveryConfigurationMatchesBothLibraries()
+    {
+        var path = Path.Combine(AppContext.BaseDirectory, "Fixtures", "models", "regnet_generator.json");
+        using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllText(path));
+        var failures = new List<string>();
+        int count = 0;
+        foreach (var net in doc.RootElement.GetProperty("nets").EnumerateObject())
+        {
+            var a = net.Value.GetProperty("params");
+            var p = new RegNetParams(a[0].GetInt32(), a[1].GetInt32(), a[2].GetDouble(), a[3].GetDouble(), a[4].GetInt32(), a[5].GetDouble());
+            foreach (var (key, rounding) in new[] { ("pycls", RegNetRounding.Pycls), ("torchvision", RegNetRounding.Torchvision) })
+            {
+                var expected = string.Join(" ", net.Value.GetProperty(key).EnumerateArray().Select(s => $"{s[0]}x{s[1]}g{s[2]}"));
+                var actual = string.Join(" ", RegNet.Stages(p, rounding).Select(s => $"{s.Depth}x{s.Width}g{s.GroupWidth}"));
+                if (expected != actual) failures.Add($"{net.Name} {key}: expected {expected}, got {actual}");
+            }
+            count++;
+        }
+        Assert.Equal(315, count);
+        Assert.True(failures.Count == 0, string.Join("\n", failures));
+    }
+}
