@@ -5,12 +5,12 @@ using NetBlocks.Tensors;
 namespace NetBlocks.Data;
 
 /// <summary>
-/// One mini-batch: <see cref="X"/> is (B, 1, H, W) float32 from the pool, <see cref="Labels"/> its B class indices,
-/// <see cref="Indices"/> the dataset index of each sample. <see cref="Index"/> is the batch's position in epoch
-/// <see cref="Epoch"/>. The consumer owns <see cref="X"/> (a trainer gives it back to the pool when done with it;
+/// One mini-batch: <see cref="Images"/> is (B, 1, H, W) float32 from the pool, <see cref="Labels"/> its B class
+/// indices, <see cref="Indices"/> the dataset index of each sample. <see cref="Index"/> is the batch's position in epoch
+/// <see cref="Epoch"/>. The consumer owns <see cref="Images"/> (a trainer gives it back to the pool when done with it;
 /// a dropped batch is simply collected).
 /// </summary>
-public sealed record Batch(Tensor X, int[] Labels, int[] Indices, int Epoch, int Index)
+public sealed record ImageBatch(Tensor Images, int[] Labels, int[] Indices, int Epoch, int Index)
 {
     public int Size => Labels.Length;
 }
@@ -106,14 +106,14 @@ public sealed class DataLoader : IDisposable
     }
 
     /// <summary>Batch <paramref name="index"/> of epoch <paramref name="epoch"/>, made on this thread (using the kernel threads).</summary>
-    public Batch GetBatch(int epoch, int index) => Build(epoch, index, Order(epoch), parallel: true);
+    public ImageBatch GetBatch(int epoch, int index) => Build(epoch, index, Order(epoch), parallel: true);
 
     /// <summary>
     /// The batches of epoch <paramref name="epoch"/> from batch <paramref name="startBatch"/> on (a resumed run passes the
     /// position it stopped at). Prefetching starts on the first MoveNext; disposing the enumerator (foreach does)
     /// or cancelling <paramref name="cancellationToken"/> stops and joins the workers.
     /// </summary>
-    public IEnumerable<Batch> Epoch(int epoch, int startBatch = 0, CancellationToken cancellationToken = default)
+    public IEnumerable<ImageBatch> Epoch(int epoch, int startBatch = 0, CancellationToken cancellationToken = default)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (epoch < 0) throw new ArgumentOutOfRangeException(nameof(epoch), epoch, "must not be negative");
@@ -124,7 +124,7 @@ public sealed class DataLoader : IDisposable
             : new PrefetchEpoch(this, epoch, startBatch, cancellationToken);
     }
 
-    private IEnumerable<Batch> Synchronous(int epoch, int startBatch, CancellationToken ct)
+    private IEnumerable<ImageBatch> Synchronous(int epoch, int startBatch, CancellationToken ct)
     {
         for (int b = startBatch; b < BatchesPerEpoch; b++)
         {
@@ -166,7 +166,7 @@ public sealed class DataLoader : IDisposable
     }
 
     /// <summary>Makes one batch. <paramref name="parallel"/>: spread the images over the kernel threads (consumer thread only).</summary>
-    private Batch Build(int epoch, int index, int[] order, bool parallel)
+    private ImageBatch Build(int epoch, int index, int[] order, bool parallel)
     {
         if ((uint)index >= (uint)BatchesPerEpoch)
             throw new ArgumentOutOfRangeException(nameof(index), index, $"an epoch has {BatchesPerEpoch} batches");
@@ -190,7 +190,7 @@ public sealed class DataLoader : IDisposable
         int chunks = (size + body.Chunk - 1) / body.Chunk;
         if (parallel) Threading.For(chunks, ref body);
         else for (int c = 0; c < chunks; c++) body.Invoke(c);
-        return new Batch(x, labels, indices, epoch, index);
+        return new ImageBatch(x, labels, indices, epoch, index);
     }
 
     private readonly struct BatchBody(DataLoader loader, int[] indices, ImagePipeline.Augmentation[] augment,
@@ -208,9 +208,9 @@ public sealed class DataLoader : IDisposable
         }
     }
 
-    private sealed class PrefetchEpoch(DataLoader loader, int epoch, int startBatch, CancellationToken ct) : IEnumerable<Batch>
+    private sealed class PrefetchEpoch(DataLoader loader, int epoch, int startBatch, CancellationToken ct) : IEnumerable<ImageBatch>
     {
-        public IEnumerator<Batch> GetEnumerator() => new PrefetchEnumerator(loader, epoch, startBatch, ct);
+        public IEnumerator<ImageBatch> GetEnumerator() => new PrefetchEnumerator(loader, epoch, startBatch, ct);
         System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
     }
 
@@ -219,20 +219,20 @@ public sealed class DataLoader : IDisposable
     /// waits in slot b mod Prefetch until the consumer takes it, so the consumer sees batches in order however the
     /// workers interleave.
     /// </summary>
-    internal sealed class PrefetchEnumerator : IEnumerator<Batch>
+    internal sealed class PrefetchEnumerator : IEnumerator<ImageBatch>
     {
         private readonly DataLoader _loader;
         private readonly int _epoch, _end, _depth;
         private readonly CancellationToken _ct;
         private readonly object _gate = new();
-        private readonly (Batch? Batch, ExceptionDispatchInfo? Error, bool Full)[] _slots;
+        private readonly (ImageBatch? Batch, ExceptionDispatchInfo? Error, bool Full)[] _slots;
         private Thread[] _workers = [];
         private CancellationTokenRegistration _registration;
         private int[]? _order;
         private int _next;      // the batch the consumer takes next
         private int _claimed;   // the batch the next idle worker makes
         private bool _stopped;
-        private Batch? _current;
+        private ImageBatch? _current;
 
         public PrefetchEnumerator(DataLoader loader, int epoch, int startBatch, CancellationToken ct)
         {
@@ -241,14 +241,14 @@ public sealed class DataLoader : IDisposable
             _end = loader.BatchesPerEpoch;
             _next = _claimed = startBatch;
             _depth = loader.Options.Prefetch;
-            _slots = new (Batch?, ExceptionDispatchInfo?, bool)[_depth];
+            _slots = new (ImageBatch?, ExceptionDispatchInfo?, bool)[_depth];
             _ct = ct;
         }
 
         /// <summary>The worker threads (for tests: none may be alive after Dispose).</summary>
         internal IReadOnlyList<Thread> Workers => _workers;
 
-        public Batch Current => _current ?? throw new InvalidOperationException("MoveNext has not been called");
+        public ImageBatch Current => _current ?? throw new InvalidOperationException("MoveNext has not been called");
         object System.Collections.IEnumerator.Current => Current;
 
         public bool MoveNext()
@@ -262,7 +262,7 @@ public sealed class DataLoader : IDisposable
             }
             if (_order is null) Start();
             int slot = _next % _depth;
-            (Batch? Batch, ExceptionDispatchInfo? Error, bool Full) item;
+            (ImageBatch? Batch, ExceptionDispatchInfo? Error, bool Full) item;
             lock (_gate)
             {
                 while (!_slots[slot].Full && !_stopped) Monitor.Wait(_gate);
@@ -314,7 +314,7 @@ public sealed class DataLoader : IDisposable
                     if (_stopped || _claimed >= _end) return;
                     b = _claimed++;
                 }
-                Batch? batch = null;
+                ImageBatch? batch = null;
                 ExceptionDispatchInfo? error = null;
                 try
                 {
@@ -328,7 +328,7 @@ public sealed class DataLoader : IDisposable
                 {
                     if (_stopped)
                     {
-                        batch?.X.Release();
+                        batch?.Images.Release();
                         return;
                     }
                     _slots[b % _depth] = (batch, error, true);
@@ -359,7 +359,7 @@ public sealed class DataLoader : IDisposable
             {
                 for (int i = 0; i < _slots.Length; i++)
                 {
-                    _slots[i].Batch?.X.Release();
+                    _slots[i].Batch?.Images.Release();
                     _slots[i] = default;
                 }
             }

@@ -16,10 +16,10 @@ public sealed class DataLoaderTests
         });
 
     /// <summary>Pixel 0 of each synthetic image encodes its index mod 251 (see DataTestSupport.Synthetic).</summary>
-    private static void AssertBatchMatchesIndices(Batch b)
+    private static void AssertBatchMatchesIndices(ImageBatch b)
     {
-        var x = b.X.Span;
-        int per = b.X.Numel / b.Size;
+        var x = b.Images.Span;
+        int per = b.Images.Numel / b.Size;
         for (int i = 0; i < b.Size; i++)
         {
             Assert.Equal((b.Indices[i] % 251) / 255f, x[i * per]);
@@ -34,8 +34,8 @@ public sealed class DataLoaderTests
         Assert.Equal(3, loader.BatchesPerEpoch);
         var batches = loader.Epoch(0).ToList();
         Assert.Equal([128, 128, 44], batches.Select(b => b.Size));
-        Assert.Equal([128, 1, 28, 28], batches[0].X.Shape.ToArray());
-        Assert.Equal([44, 1, 28, 28], batches[2].X.Shape.ToArray());
+        Assert.Equal([128, 1, 28, 28], batches[0].Images.Shape.ToArray());
+        Assert.Equal([44, 1, 28, 28], batches[2].Images.Shape.ToArray());
         Assert.Equal([0, 1, 2], batches.Select(b => b.Index));
         var seen = batches.SelectMany(b => b.Indices).Order().ToArray();
         Assert.Equal(Enumerable.Range(0, 300), seen);       // every sample exactly once
@@ -81,10 +81,10 @@ public sealed class DataLoaderTests
     {
         using var loader = Loader(batch: 8, limit: 8, transform: ImageTransform.Resize(96));
         var b = loader.GetBatch(0, 0);
-        Assert.Equal([8, 1, 96, 96], b.X.Shape.ToArray());
+        Assert.Equal([8, 1, 96, 96], b.Images.Shape.ToArray());
         var want = new float[96 * 96];
         new ImageTransform { Height = 96, Width = 96 }.Compile(28, 28).Apply(Data.Image(b.Indices[3]), want, new ImagePipeline.Scratch());
-        Assert.Equal(want, b.X.Span.Slice(3 * 96 * 96, 96 * 96).ToArray());
+        Assert.Equal(want, b.Images.Span.Slice(3 * 96 * 96, 96 * 96).ToArray());
     }
 
     private static readonly ImageTransform Augmented = new()
@@ -110,7 +110,7 @@ public sealed class DataLoaderTests
                 Assert.Equal(expected[i].Index, actual[i].Index);
                 Assert.Equal(expected[i].Indices, actual[i].Indices);
                 Assert.Equal(expected[i].Labels, actual[i].Labels);
-                Assert.True(expected[i].X.Span.SequenceEqual(actual[i].X.Span), $"epoch {epoch} batch {i} differs");
+                Assert.True(expected[i].Images.Span.SequenceEqual(actual[i].Images.Span), $"epoch {epoch} batch {i} differs");
             }
         }
     }
@@ -119,9 +119,9 @@ public sealed class DataLoaderTests
     public void Augmentation_DependsOnSeedEpochAndBatch_NotOnTiming()
     {
         using var a = Loader(batch: 16, limit: 16, seed: 3, shuffle: false, transform: Augmented);
-        var e0 = a.GetBatch(0, 0).X.ToArray();
-        Assert.Equal(e0, a.GetBatch(0, 0).X.ToArray());
-        Assert.NotEqual(e0, a.GetBatch(1, 0).X.ToArray());      // same images, new epoch: new crops/flips
+        var e0 = a.GetBatch(0, 0).Images.ToArray();
+        Assert.Equal(e0, a.GetBatch(0, 0).Images.ToArray());
+        Assert.NotEqual(e0, a.GetBatch(1, 0).Images.ToArray());      // same images, new epoch: new crops/flips
     }
 
     [Fact]
@@ -135,7 +135,7 @@ public sealed class DataLoaderTests
         {
             Assert.Equal(full[i + 3].Index, resumed[i].Index);
             Assert.Equal(full[i + 3].Indices, resumed[i].Indices);
-            Assert.Equal(full[i + 3].X.ToArray(), resumed[i].X.ToArray());
+            Assert.Equal(full[i + 3].Images.ToArray(), resumed[i].Images.ToArray());
         }
         Assert.Empty(loader.Epoch(4, startBatch: loader.BatchesPerEpoch));
         Assert.Throws<ArgumentOutOfRangeException>(() => loader.Epoch(4, startBatch: loader.BatchesPerEpoch + 1));

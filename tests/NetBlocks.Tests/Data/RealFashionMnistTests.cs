@@ -46,12 +46,12 @@ public sealed class RealFashionMnistTests(ITestOutputHelper output)
         if (Data() is not { } data) return;
         using var loader = new DataLoader(data.Train, new DataLoaderOptions { Transform = ImageTransform.Resize(224), Prefetch = 0 });
         var b = loader.GetBatch(0, 0);
-        Assert.Equal([128, 1, 224, 224], b.X.Shape.ToArray());
+        Assert.Equal([128, 1, 224, 224], b.Images.Shape.ToArray());
         float min = float.MaxValue, max = float.MinValue;
         double sum = 0;
-        foreach (var v in b.X.Span) { min = Math.Min(min, v); max = Math.Max(max, v); sum += v; }
+        foreach (var v in b.Images.Span) { min = Math.Min(min, v); max = Math.Max(max, v); sum += v; }
         Assert.Equal(0f, min);
         Assert.True(max > 0.99f);
-        Assert.InRange(sum / b.X.Numel, 0.2, 0.4);   // Fashion-MNIST's mean pixel is 0.286
+        Assert.InRange(sum / b.Images.Numel, 0.2, 0.4);   // Fashion-MNIST's mean pixel is 0.286
     }
 }

@@ -62,7 +62,7 @@ public sealed class ResizeTests
 
     [Theory]
     [MemberData(nameof(TensorCases))]
-    public void TensorPath_MatchesTorchInterpolate(string name)
+    public void TensorPath_MatchesTorchInterpolate(string name) // within 1 ulp in practice; the spec asks 1e-5
     {
         var input = Torch.Array("input");
         var expected = Torch.Array(name);
@@ -75,12 +75,12 @@ public sealed class ResizeTests
         {
             var got = new float[oh * ow];
             plan.Apply(input.AsSpan(i * 784, 784), got);
-            OpFixture.AssertClose(expected.AsSpan(i * oh * ow, oh * ow).ToArray(), got, rtol: 0, atol: 1e-5, what: $"{name} image {i}");
+            OpFixture.AssertClose(expected.AsSpan(i * oh * ow, oh * ow).ToArray(), got, rtol: 0, atol: 1e-6, what: $"{name} image {i}");
 
             // Through the transform, from the bytes (the fixture's input is the same images / 255).
             var viaBytes = new float[oh * ow];
             t.Apply(pilInput.AsSpan(i * 784, 784), viaBytes, new ImagePipeline.Scratch());
-            OpFixture.AssertClose(expected.AsSpan(i * oh * ow, oh * ow).ToArray(), viaBytes, rtol: 0, atol: 1e-5, what: $"{name} image {i} (bytes)");
+            OpFixture.AssertClose(expected.AsSpan(i * oh * ow, oh * ow).ToArray(), viaBytes, rtol: 0, atol: 1e-6, what: $"{name} image {i} (bytes)");
         }
     }
 
