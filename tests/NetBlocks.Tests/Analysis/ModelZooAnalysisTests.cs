@@ -41,8 +41,8 @@ public class ModelZooAnalysisTests
     {
         var a = ModelAnalyzer.Analyze(ModelZoo.Create("regnet_y_400mf", new ModelOptions(3, 10)), [2, 3, 64, 64]);
         var block = "trunk_output.block1.block1-0";
-        Assert.Equal([2, 48, 16, 16], a.Layers.Single(l => l.Name == $"{block}.activation").Output);   // the sum, not the block input
-        Assert.Equal([2, 48, 1, 1], a.Layers.Single(l => l.Name == $"{block}.f.se.avgpool").Output);
+        Assert.Equal([2, 48, 16, 16], a.Layers.Single(l => l.Name == $"{block}.activation").Output!);   // the sum, not the block input
+        Assert.Equal([2, 48, 1, 1], a.Layers.Single(l => l.Name == $"{block}.f.se.avgpool").Output!);
     }
 
     private static string Fmt(int[]? s) => s is null ? "?" : "[" + string.Join(", ", s) + "]";

@@ -31,8 +31,8 @@ public class ShapeTraceTests
         var a = ModelAnalyzer.Analyze(se, [3, 8, 5, 5]);
 
         var pool = a.Layers.Single(l => l.Name == "avgpool");
-        Assert.Equal([3, 8, 5, 5], pool.Input);
-        Assert.Equal([3, 8, 1, 1], pool.Output);
+        Assert.Equal([3, 8, 5, 5], pool.Input!);
+        Assert.Equal([3, 8, 1, 1], pool.Output!);
         Assert.Equal(3 * 2 * 8 + 3 * 8 * 2, a.Macs);                    // fc1 and fc2 are 1×1 convs on (3, 8, 1, 1)
         Assert.Equal(["avgpool", "fc1", "relu", "fc2", "sigmoid", "mul"],
             ForwardGraph.From(ShapeTrace.Run(se, [3, 8, 5, 5]), false).Ops.Select(o => o.Module?.Path ?? o.Name.Split(": ")[1]));
