@@ -5,6 +5,7 @@ using NetBlocks.Nn;
 namespace NetBlocks.Tests.Analysis;
 
 /// <summary>The memory model on nets small enough to count by hand (every number below is worked out in the comments).</summary>
+[Collection(DrawsDefaultRandomCollection.Name)]
 public class MemoryEstimateTests
 {
     [Fact]

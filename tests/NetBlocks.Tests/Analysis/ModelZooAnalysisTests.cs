@@ -4,6 +4,7 @@ using NetBlocks.Models;
 namespace NetBlocks.Tests.Analysis;
 
 /// <summary>The zoo's presets, analysed, against PyTorch's d2l and torchvision models (tools/make_analysis_fixtures.py).</summary>
+[Collection(DrawsDefaultRandomCollection.Name)]
 public class ModelZooAnalysisTests
 {
     // vgg11_224 is covered on the hand-built model (ModelAnalyzerFixtureTests, VggTotalsTests) and through the CLI

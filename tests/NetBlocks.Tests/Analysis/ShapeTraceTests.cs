@@ -4,6 +4,7 @@ using NetBlocks.Nn;
 
 namespace NetBlocks.Tests.Analysis;
 
+[Collection(DrawsDefaultRandomCollection.Name)]
 public class ShapeTraceTests
 {
     [Fact]

@@ -3,6 +3,7 @@ using NetBlocks.Analysis;
 namespace NetBlocks.Tests.Analysis;
 
 /// <summary>VGG-11 at 1×1×224×224 (seed 000's layer_summary) against the formulas worked by hand.</summary>
+[Collection(DrawsDefaultRandomCollection.Name)]
 public class VggTotalsTests
 {
     private static ModelAnalysis Vgg11 => ModelAnalyzerFixtureTests.Analysis("vgg11_224");

@@ -4,6 +4,7 @@ using NetBlocks.Tests.Analysis;
 
 namespace NetBlocks.Tests.Cli;
 
+[Collection(DrawsDefaultRandomCollection.Name)]
 public class SummaryCommandTests
 {
     [Fact]
