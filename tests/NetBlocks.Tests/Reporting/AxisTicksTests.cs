@@ -50,6 +50,8 @@ public class AxisTicksTests
         Assert.Equal([0.2, 0.4, 0.6, 0.8], axis.Ticks);
         Assert.Throws<ArgumentException>(() => AxisTicks.Linear(0, 1, 6, fixedMin: 1, fixedMax: 1));
         Assert.Throws<ArgumentException>(() => AxisTicks.Log10(1, 10, 6, fixedMin: 0));
+        Assert.Throws<ArgumentException>(() => AxisTicks.Linear(0, 1, 6, fixedMin: double.NaN));
+        Assert.Throws<ArgumentException>(() => AxisTicks.Linear(-1e308, 1e308));
     }
 
     [Fact]

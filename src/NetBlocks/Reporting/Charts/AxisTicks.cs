@@ -19,11 +19,12 @@ public sealed record AxisTicks(double Min, double Max, AxisScale Scale, IReadOnl
     /// multiples of that step (0..2.37 becomes 0..2.5 with step 0.5). A bound given is kept exactly.
     /// An empty or single-valued data range is widened (0..1 when there is no data at all).
     /// </summary>
-    /// <exception cref="ArgumentException">fixed bounds with min >= max.</exception>
+    /// <exception cref="ArgumentException">non-finite fixed bounds, min >= max, or a range wider than double can hold.</exception>
     public static AxisTicks Linear(double dataMin, double dataMax, int maxIntervals = 6, double? fixedMin = null, double? fixedMax = null)
     {
         maxIntervals = Math.Max(1, maxIntervals);
         var (lo, hi) = Bounds(dataMin, dataMax, fixedMin, fixedMax, (0, 1));
+        if (!double.IsFinite(hi - lo)) throw new ArgumentException($"axis range {lo}..{hi} is too wide to tick");
         if (hi - lo <= Math.Max(Math.Abs(lo), Math.Abs(hi)) * 1e-12)
         {
             double d = lo == 0 ? 1 : Math.Abs(lo) * 0.1;
@@ -93,6 +94,8 @@ public sealed record AxisTicks(double Min, double Max, AxisScale Scale, IReadOnl
 
     private static (double Lo, double Hi) Bounds(double dataMin, double dataMax, double? fixedMin, double? fixedMax, (double, double) empty)
     {
+        if (fixedMin is { } f0 && !double.IsFinite(f0) || fixedMax is { } f1 && !double.IsFinite(f1))
+            throw new ArgumentException($"axis limits must be finite, got {fixedMin} and {fixedMax}");
         if (fixedMin is { } a && fixedMax is { } b && !(a < b))
             throw new ArgumentException($"axis limits must satisfy min < max, got {a} and {b}");
         bool hasData = double.IsFinite(dataMin) && double.IsFinite(dataMax);
