@@ -7,6 +7,9 @@ internal static class CommandRegistry
 {
     public static IEnumerable<Command> All()
     {
+        yield return TrainCommand.Create();
+        yield return EvalCommand.Create();
+        yield return PredictCommand.Create();
         yield return RunsCommand.Create();
         yield return ModelsCommand.Create();
         yield return SummaryCommand.Create();

@@ -17,11 +17,17 @@ public sealed class RandomGenerator
         _s0 = SplitMix(ref x); _s1 = SplitMix(ref x); _s2 = SplitMix(ref x); _s3 = SplitMix(ref x);
     }
 
-    /// <summary>The generator used when none is given; reseed it with <see cref="ManualSeed"/>.</summary>
-    public static RandomGenerator Default { get; private set; } = new(0);
+    [ThreadStatic] private static RandomGenerator? t_default;
 
-    /// <summary>Reseeds the default generator, as torch.manual_seed does.</summary>
-    public static void ManualSeed(ulong seed) => Default = new RandomGenerator(seed);
+    /// <summary>
+    /// The generator used when none is given (initialisers, dropout); reseed it with <see cref="ManualSeed"/>.
+    /// One per thread: a training loop runs on one thread, so its stream is never disturbed by work elsewhere
+    /// in the process (other runs, tests in parallel). Each thread starts from seed 0.
+    /// </summary>
+    public static RandomGenerator Default => t_default ??= new RandomGenerator(0);
+
+    /// <summary>Reseeds this thread's default generator, as torch.manual_seed does.</summary>
+    public static void ManualSeed(ulong seed) => t_default = new RandomGenerator(seed);
 
     private static ulong SplitMix(ref ulong x)
     {

@@ -70,6 +70,7 @@ public sealed class Trainer
                 p.LossSum += loss * n; p.Correct += correct; p.Seen += n;
                 p.BatchInEpoch++; p.GlobalStep++;
                 p.TrainSeconds = secondsBefore + clock.Elapsed.TotalSeconds;
+                RecordTrainLoss(loss, perEpoch);
                 _observer.OnStep(p.Epoch, p.BatchInEpoch, perEpoch, loss, p.Seen / Math.Max(p.TrainSeconds, 1e-9));
                 if (cancel.IsCancellationRequested && p.BatchInEpoch < perEpoch) return Interrupt(checkpointPath);
             }
@@ -80,6 +81,8 @@ public sealed class Trainer
             var metrics = new EpochMetrics(p.Epoch + 1, p.LossSum / seen, p.Correct / seen, valLoss, valAcc,
                 p.TrainSeconds + evalClock.Elapsed.TotalSeconds, p.Seen / Math.Max(p.TrainSeconds, 1e-9));
             p.History.Add(metrics);
+            p.Curve.Add(new CurvePoint(p.Epoch + 1, "val_loss", valLoss));
+            p.Curve.Add(new CurvePoint(p.Epoch + 1, "val_acc", valAcc));
             p.ResetEpochAccumulators();
             p.Epoch++;
             SaveCheckpoint(checkpointPath);
@@ -92,6 +95,22 @@ public sealed class Trainer
         }
         return TrainingOutcome.Completed;
     }
+
+    /// <summary>Like d2l's ProgressBoard (plot_train_per_epoch = 2): the mean train loss of each half epoch.</summary>
+    private void RecordTrainLoss(double loss, int perEpoch)
+    {
+        var p = Progress;
+        p.WindowLossSum += loss;
+        p.WindowBatches++;
+        int window = Math.Max(1, perEpoch / PointsPerEpoch);
+        if (p.WindowBatches < window && p.BatchInEpoch < perEpoch) return;
+        p.Curve.Add(new CurvePoint(p.Epoch + (double)p.BatchInEpoch / perEpoch, "train_loss", p.WindowLossSum / p.WindowBatches));
+        p.WindowLossSum = 0;
+        p.WindowBatches = 0;
+    }
+
+    /// <summary>Train-loss points per epoch on the curve.</summary>
+    public const int PointsPerEpoch = 2;
 
     private TrainingOutcome Interrupt(string checkpointPath)
     {

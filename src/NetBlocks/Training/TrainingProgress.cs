@@ -19,6 +19,10 @@ public sealed class TrainingProgress
     [JsonPropertyName("train_seconds")] public double TrainSeconds { get; set; }
     [JsonPropertyName("history")] public List<EpochMetrics> History { get; set; } = new();
     [JsonPropertyName("rng")] public ulong[] Rng { get; set; } = [];
+    /// <summary>The ProgressBoard curve so far: train_loss at fractional epochs, val_loss and val_acc per epoch.</summary>
+    [JsonPropertyName("curve")] public List<CurvePoint> Curve { get; set; } = new();
+    [JsonPropertyName("window_loss_sum")] public double WindowLossSum { get; set; }
+    [JsonPropertyName("window_batches")] public int WindowBatches { get; set; }
     [JsonPropertyName("run_id")] public long? RunId { get; set; }
 
     public void ResetEpochAccumulators()

@@ -1,0 +1,96 @@
+using NetBlocks.Autograd;
+using NetBlocks.Data;
+using NetBlocks.Functional;
+using NetBlocks.Models;
+using NetBlocks.Nn;
+using NetBlocks.Serialization;
+using NetBlocks.Tensors;
+using NetBlocks.Training;
+
+namespace NetBlocks.Workflows;
+
+/// <summary>
+/// A trained model ready for `netblocks eval` and `predict`: rebuilt from the checkpoint's settings (or from --model
+/// and --resize for a plain state dict, e.g. one saved by PyTorch) and loaded in eval mode.
+/// </summary>
+public sealed class InferenceModel
+{
+    public Module Model { get; }
+    public string Name { get; }
+    public int Resize { get; }
+    public int Classes { get; }
+
+    private InferenceModel(Module model, string name, int resize, int classes)
+    {
+        Model = model; Name = name; Resize = resize; Classes = classes;
+        model.Eval();
+    }
+
+    /// <summary>Metadata written with final weights, so that `eval` and `predict` can rebuild the model from the file alone.</summary>
+    public static Dictionary<string, string> Metadata(TrainingSettings s) => new()
+    {
+        ["format"] = "pt", ["model"] = s.Model, ["resize"] = s.Resize.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["classes"] = s.Classes.ToString(System.Globalization.CultureInfo.InvariantCulture),
+    };
+
+    public static InferenceModel Load(string path, string? model = null, int? resize = null, int? classes = null)
+    {
+        var file = SafeTensors.Read(path);
+        string? name = model;
+        int? size = resize, k = classes;
+        if (file.Metadata.TryGetValue(TrainingCheckpoint.SettingsKey, out var json))
+        {
+            var s = TrainingSettings.FromJson(json);
+            name ??= s.Model; size ??= s.Resize; k ??= s.Classes;
+        }
+        if (file.Metadata.TryGetValue("model", out var m)) name ??= m;
+        if (file.Metadata.TryGetValue("resize", out var r) && int.TryParse(r, out var rv)) size ??= rv;
+        if (file.Metadata.TryGetValue("classes", out var c) && int.TryParse(c, out var cv)) k ??= cv;
+        if (name is null)
+            throw new InvalidDataException($"{path}: the file does not say which model it holds; pass --model (e.g. --model vgg11/4) and --resize");
+        size ??= ModelZoo.DefaultInput(name)[1];
+        k ??= 10;
+        var module = ModelZoo.CreateBuilt(name, [1, 1, size.Value, size.Value], new ModelOptions(1, k.Value));
+        Checkpoint.Load(module, path, ignorePrefix: "optimizer.");
+        return new InferenceModel(module, name, size.Value, k.Value);
+    }
+
+    /// <summary>Class probabilities (softmax of the logits) for a batch of images (B, 1, R, R).</summary>
+    public float[][] Probabilities(Tensor images)
+    {
+        using var _ = GradMode.NoGrad();
+        var logp = F.LogSoftmax(Model.Forward(images));
+        int n = logp.Size(0), kk = logp.Size(1);
+        var s = logp.Span;
+        var result = new float[n][];
+        for (int i = 0; i < n; i++)
+        {
+            result[i] = new float[kk];
+            for (int j = 0; j < kk; j++) result[i][j] = MathF.Exp(s[i * kk + j]);
+        }
+        return result;
+    }
+
+    /// <summary>Turns 8-bit grayscale images into the model's input, with the same resize as training.</summary>
+    public Tensor Prepare(IReadOnlyList<(int Width, int Height, byte[] Pixels)> images)
+    {
+        int h = images[0].Height, w = images[0].Width;
+        if (images.Any(i => i.Width != w || i.Height != h))
+            throw new ArgumentException("all images must have the same size");
+        var pixels = images.SelectMany(i => i.Pixels).ToArray();
+        var ds = new ImageDataset(pixels, new byte[images.Count], images.Count, h, w);
+        using var loader = new DataLoader(ds, new DataLoaderOptions { BatchSize = images.Count, Shuffle = false, Prefetch = 0, Transform = ImageTransform.Resize(Resize) });
+        return loader.Epoch(0).First().Images;
+    }
+
+    /// <summary>Loss, accuracy and the confusion matrix (rows: true class, columns: predicted) on a split.</summary>
+    public (double Loss, double Accuracy, long[,] Confusion) Evaluate(IBatchSource data)
+    {
+        var confusion = new long[Classes, Classes];
+        var (loss, acc) = Trainer.Evaluate(Model, data, (pred, labels) =>
+        {
+            for (int i = 0; i < labels.Length; i++) confusion[labels[i], pred[i]]++;
+        });
+        return (loss, acc, confusion);
+    }
+}
