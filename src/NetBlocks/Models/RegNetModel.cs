@@ -51,7 +51,9 @@ public sealed class RegNetModel : Module
 
     protected override Tensor ForwardImpl(Tensor x)
     {
-        var h = _trunk.Forward(_stem.Forward(x));
+        var stem = _stem.Forward(x);
+        var h = _trunk.Forward(stem);
+        if (!GradMode.IsEnabled && !ReferenceEquals(h, stem)) stem.Release();
         var pooled = _avgpool.Forward(h);
         if (!GradMode.IsEnabled) h.Release();
         var flat = F.Flatten(pooled, 1);

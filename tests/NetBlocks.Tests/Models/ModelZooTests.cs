@@ -1,10 +1,12 @@
 using NetBlocks.Models;
 using NetBlocks.Nn;
 using NetBlocks.Tensors;
+using NetBlocks.Tests.Analysis;
 
 namespace NetBlocks.Tests.Models;
 
 /// <summary>The zoo's names, specs, defaults, errors and initialisations.</summary>
+[Collection(DrawsDefaultRandomCollection.Name)] // materialises models: weights come from RandomGenerator.Default
 public class ModelZooTests
 {
     [Fact]

@@ -1,5 +1,6 @@
 using NetBlocks.Models;
 using NetBlocks.Nn;
+using NetBlocks.Tests.Analysis;
 
 namespace NetBlocks.Tests.Models;
 
@@ -8,6 +9,7 @@ namespace NetBlocks.Tests.Models;
 /// torchvision's VGGs and RegNets at 3×224×224 with 1000 classes, pycls's RegNets (its generator ported to Python),
 /// and the seeds' d2l networks.
 /// </summary>
+[Collection(DrawsDefaultRandomCollection.Name)] // materialises models: weights come from RandomGenerator.Default
 public class ParameterCountTests
 {
     private static readonly ModelOptions ImageNet = new(InputChannels: 3, Classes: 1000);

@@ -1,9 +1,11 @@
 using NetBlocks.Models;
 using NetBlocks.Nn;
+using NetBlocks.Tests.Analysis;
 
 namespace NetBlocks.Tests.Models;
 
 /// <summary>The RegNet generator: per-stage depths, widths and group widths for pycls's and torchvision's rounding.</summary>
+[Collection(DrawsDefaultRandomCollection.Name)] // materialises models: weights come from RandomGenerator.Default
 public class RegNetTests
 {
     public static TheoryData<string> Presets => ParameterCountTests.RegNetPresets;

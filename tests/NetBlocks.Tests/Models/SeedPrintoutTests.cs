@@ -1,9 +1,11 @@
 using NetBlocks.Models;
 using NetBlocks.Nn;
+using NetBlocks.Tests.Analysis;
 
 namespace NetBlocks.Tests.Models;
 
 /// <summary>The seeds' printed module trees and layer summaries, reproduced by the presets.</summary>
+[Collection(DrawsDefaultRandomCollection.Name)] // materialises models: weights come from RandomGenerator.Default
 public class SeedPrintoutTests
 {
     /// <summary>Seed 002, exercise 1: print(net) of d2l's training VGG ((1,16),(1,32),(2,64),(2,128),(2,128)) at 1×224×224.</summary>

@@ -3,10 +3,12 @@ using NetBlocks.Functional;
 using NetBlocks.Models;
 using NetBlocks.Nn;
 using NetBlocks.Tensors;
+using NetBlocks.Tests.Analysis;
 
 namespace NetBlocks.Tests.Models;
 
 /// <summary>Every family runs forward and backward on a batch of two small inputs (train mode), and forward in eval mode.</summary>
+[Collection(DrawsDefaultRandomCollection.Name)] // materialises models: weights come from RandomGenerator.Default
 public class SmokeTests
 {
     [Theory]
@@ -18,6 +20,7 @@ public class SmokeTests
     [InlineData("alexnet:fc=16", 65)]
     [InlineData("regnetx32", 16)]
     [InlineData("regnetx32-resnet", 16)]
+    [InlineData("regnetx32-4stage", 16)]
     [InlineData("vionet-bottleneck", 16)]
     [InlineData("anynet:stem=8,1x8g4b0.5,2x16g8", 8)]
     [InlineData("regnet:d=4,w0=8,wa=8,wm=2,g=8,se=0.25", 16)]
