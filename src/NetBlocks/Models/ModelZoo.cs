@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using NetBlocks.Nn;
+using NetBlocks.Tensors;
 
 namespace NetBlocks.Models;
 
@@ -144,15 +145,21 @@ public static class ModelZoo
                 try { spec.Build(options).Build(1, channels, s, s); return true; }
                 catch (ShapeException) { return false; }
             }
-            int hi = 1;
-            while (!Fits(hi)) { if (hi >= limit) return null; hi *= 2; }
-            int lo = hi / 2; // lo fails (or is 0), hi fits
-            while (hi - lo > 1)
+            // materialising the probes draws weights from RandomGenerator.Default: put its stream back afterwards
+            var state = RandomGenerator.Default.GetState();
+            try
             {
-                int mid = (lo + hi) / 2;
-                if (Fits(mid)) hi = mid; else lo = mid;
+                int hi = 1;
+                while (!Fits(hi)) { if (hi >= limit) return null; hi *= 2; }
+                int lo = hi / 2; // lo fails (or is 0), hi fits
+                while (hi - lo > 1)
+                {
+                    int mid = (lo + hi) / 2;
+                    if (Fits(mid)) hi = mid; else lo = mid;
+                }
+                return hi;
             }
-            return hi;
+            finally { RandomGenerator.Default.SetState(state); }
         });
 
     internal static void Validate(ModelOptions options)
@@ -209,6 +216,7 @@ public static class ModelZoo
         var preset = basis with
         {
             Name = text,
+            DefaultInput = [.. basis.DefaultInput],
             Description = entry is null ? $"custom {spec.Family}: {spec.ToSpec()}" : $"{basis.Description}; modified: {spec.ToSpec()}",
             Spec = spec.ToSpec(),
             Init = spec.Init,
@@ -269,7 +277,7 @@ public static class ModelZoo
     // ------------------------------------------------------------------ the presets
 
     private static Entry Preset(string name, string description, int[] input, float lr, IModelSpec spec) =>
-        new(new ModelPreset(name, spec.Family, description, input, lr) { Spec = spec.ToSpec(), Init = spec.Init }, spec);
+        new(new ModelPreset(name, spec.Family, description, [.. input], lr) { Spec = spec.ToSpec(), Init = spec.Init }, spec);
 
     private static IEnumerable<Entry> CreateEntries()
     {

@@ -139,6 +139,15 @@ public class ModelZooTests
     }
 
     [Fact]
+    public void SearchingTheMinimumInputLeavesTheRandomStreamAlone()
+    {
+        RandomGenerator.ManualSeed(5);
+        float expected = new RandomGenerator(5).NextFloat();
+        Assert.Equal(8, ModelZoo.MinimumInputSize("vgg:1x4,1x4,2x8", channels: 2));
+        Assert.Equal(expected, RandomGenerator.Default.NextFloat());
+    }
+
+    [Fact]
     public void D2lInitIsXavierUniform()
     {
         RandomGenerator.ManualSeed(7);
