@@ -102,7 +102,7 @@ public sealed class Trainer
         var p = Progress;
         p.WindowLossSum += loss;
         p.WindowBatches++;
-        int window = Math.Max(1, perEpoch / PointsPerEpoch);
+        int window = Math.Max(1, (perEpoch + PointsPerEpoch - 1) / PointsPerEpoch);
         if (p.WindowBatches < window && p.BatchInEpoch < perEpoch) return;
         p.Curve.Add(new CurvePoint(p.Epoch + (double)p.BatchInEpoch / perEpoch, "train_loss", p.WindowLossSum / p.WindowBatches));
         p.WindowLossSum = 0;

@@ -152,7 +152,7 @@ public sealed class TrainingWorkflow(TextWriter log, ProgressReporter progress)
         {
             if (Source?.Invoke() is not { } p) return;
             MetricsCsv.Write(Path.Combine(runDir, "metrics.csv"), p.History);
-            Chart.Save(TrainingChart.FromCurve(p.Curve, $"{settings.Model} on Fashion-MNIST {settings.Resize}×{settings.Resize}"), Path.Combine(runDir, "curves"));
+            Chart.Save(TrainingChart.FromCurve(p.Curve, $"{settings.Model} on Fashion-MNIST {settings.Resize}x{settings.Resize}"), Path.Combine(runDir, "curves"));
         }
     }
 }
