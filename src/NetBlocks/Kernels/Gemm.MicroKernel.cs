@@ -7,16 +7,16 @@ namespace NetBlocks.Kernels;
 
 public static unsafe partial class Gemm
 {
-    /// <summary>12×32 register block on Vector512<float> (24 accumulators).</summary>
-    private readonly struct Avx512Kernel12x32 : IMicroKernel
+    /// <summary>8×32 register block on Vector512<float> (16 accumulators).</summary>
+    private readonly struct Avx512Kernel8x32 : IMicroKernel
     {
-        public static int MR => 12;
+        public static int MR => 8;
         public static int NR => 32;
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        public static void Run(int kc, float* a, float* b, float* c, nint ldc, float alpha, float beta)
+        public static void Run(int kc, float* a, float* b, nint ldb, float* c, nint ldc, float alpha, float beta)
         {
-            Vector512<float> c0_0 = default, c0_1 = default, c1_0 = default, c1_1 = default, c2_0 = default, c2_1 = default, c3_0 = default, c3_1 = default, c4_0 = default, c4_1 = default, c5_0 = default, c5_1 = default, c6_0 = default, c6_1 = default, c7_0 = default, c7_1 = default, c8_0 = default, c8_1 = default, c9_0 = default, c9_1 = default, c10_0 = default, c10_1 = default, c11_0 = default, c11_1 = default;
+            Vector512<float> c0_0 = default, c0_1 = default, c1_0 = default, c1_1 = default, c2_0 = default, c2_1 = default, c3_0 = default, c3_1 = default, c4_0 = default, c4_1 = default, c5_0 = default, c5_1 = default, c6_0 = default, c6_1 = default, c7_0 = default, c7_1 = default;
             Vector512<float> b0, b1, av;
             for (int p = 0; p < kc; p++)
             {
@@ -46,20 +46,8 @@ public static unsafe partial class Gemm
                 av = Vector512.Create(a[7]);
                 c7_0 = Avx512F.FusedMultiplyAdd(av, b0, c7_0);
                 c7_1 = Avx512F.FusedMultiplyAdd(av, b1, c7_1);
-                av = Vector512.Create(a[8]);
-                c8_0 = Avx512F.FusedMultiplyAdd(av, b0, c8_0);
-                c8_1 = Avx512F.FusedMultiplyAdd(av, b1, c8_1);
-                av = Vector512.Create(a[9]);
-                c9_0 = Avx512F.FusedMultiplyAdd(av, b0, c9_0);
-                c9_1 = Avx512F.FusedMultiplyAdd(av, b1, c9_1);
-                av = Vector512.Create(a[10]);
-                c10_0 = Avx512F.FusedMultiplyAdd(av, b0, c10_0);
-                c10_1 = Avx512F.FusedMultiplyAdd(av, b1, c10_1);
-                av = Vector512.Create(a[11]);
-                c11_0 = Avx512F.FusedMultiplyAdd(av, b0, c11_0);
-                c11_1 = Avx512F.FusedMultiplyAdd(av, b1, c11_1);
-                a += 12;
-                b += 32;
+                a += 8;
+                b += ldb;
             }
 
             Vector512<float> va = Vector512.Create(alpha);
@@ -81,14 +69,6 @@ public static unsafe partial class Gemm
                 Vector512.Store(Avx512F.Multiply(va, c6_1), c + 6 * ldc + 16);
                 Vector512.Store(Avx512F.Multiply(va, c7_0), c + 7 * ldc + 0);
                 Vector512.Store(Avx512F.Multiply(va, c7_1), c + 7 * ldc + 16);
-                Vector512.Store(Avx512F.Multiply(va, c8_0), c + 8 * ldc + 0);
-                Vector512.Store(Avx512F.Multiply(va, c8_1), c + 8 * ldc + 16);
-                Vector512.Store(Avx512F.Multiply(va, c9_0), c + 9 * ldc + 0);
-                Vector512.Store(Avx512F.Multiply(va, c9_1), c + 9 * ldc + 16);
-                Vector512.Store(Avx512F.Multiply(va, c10_0), c + 10 * ldc + 0);
-                Vector512.Store(Avx512F.Multiply(va, c10_1), c + 10 * ldc + 16);
-                Vector512.Store(Avx512F.Multiply(va, c11_0), c + 11 * ldc + 0);
-                Vector512.Store(Avx512F.Multiply(va, c11_1), c + 11 * ldc + 16);
             }
             else
             {
@@ -109,14 +89,99 @@ public static unsafe partial class Gemm
                 Vector512.Store(Avx512F.FusedMultiplyAdd(va, c6_1, Avx512F.Multiply(vb, Vector512.Load(c + 6 * ldc + 16))), c + 6 * ldc + 16);
                 Vector512.Store(Avx512F.FusedMultiplyAdd(va, c7_0, Avx512F.Multiply(vb, Vector512.Load(c + 7 * ldc + 0))), c + 7 * ldc + 0);
                 Vector512.Store(Avx512F.FusedMultiplyAdd(va, c7_1, Avx512F.Multiply(vb, Vector512.Load(c + 7 * ldc + 16))), c + 7 * ldc + 16);
+            }
+        }
+    }
+
+    /// <summary>16×16 register block on Vector512<float> (16 accumulators).</summary>
+    private readonly struct Avx512Kernel16x16 : IMicroKernel
+    {
+        public static int MR => 16;
+        public static int NR => 16;
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public static void Run(int kc, float* a, float* b, nint ldb, float* c, nint ldc, float alpha, float beta)
+        {
+            Vector512<float> c0_0 = default, c1_0 = default, c2_0 = default, c3_0 = default, c4_0 = default, c5_0 = default, c6_0 = default, c7_0 = default, c8_0 = default, c9_0 = default, c10_0 = default, c11_0 = default, c12_0 = default, c13_0 = default, c14_0 = default, c15_0 = default;
+            Vector512<float> b0, av;
+            for (int p = 0; p < kc; p++)
+            {
+                b0 = Vector512.Load(b + 0);
+                av = Vector512.Create(a[0]);
+                c0_0 = Avx512F.FusedMultiplyAdd(av, b0, c0_0);
+                av = Vector512.Create(a[1]);
+                c1_0 = Avx512F.FusedMultiplyAdd(av, b0, c1_0);
+                av = Vector512.Create(a[2]);
+                c2_0 = Avx512F.FusedMultiplyAdd(av, b0, c2_0);
+                av = Vector512.Create(a[3]);
+                c3_0 = Avx512F.FusedMultiplyAdd(av, b0, c3_0);
+                av = Vector512.Create(a[4]);
+                c4_0 = Avx512F.FusedMultiplyAdd(av, b0, c4_0);
+                av = Vector512.Create(a[5]);
+                c5_0 = Avx512F.FusedMultiplyAdd(av, b0, c5_0);
+                av = Vector512.Create(a[6]);
+                c6_0 = Avx512F.FusedMultiplyAdd(av, b0, c6_0);
+                av = Vector512.Create(a[7]);
+                c7_0 = Avx512F.FusedMultiplyAdd(av, b0, c7_0);
+                av = Vector512.Create(a[8]);
+                c8_0 = Avx512F.FusedMultiplyAdd(av, b0, c8_0);
+                av = Vector512.Create(a[9]);
+                c9_0 = Avx512F.FusedMultiplyAdd(av, b0, c9_0);
+                av = Vector512.Create(a[10]);
+                c10_0 = Avx512F.FusedMultiplyAdd(av, b0, c10_0);
+                av = Vector512.Create(a[11]);
+                c11_0 = Avx512F.FusedMultiplyAdd(av, b0, c11_0);
+                av = Vector512.Create(a[12]);
+                c12_0 = Avx512F.FusedMultiplyAdd(av, b0, c12_0);
+                av = Vector512.Create(a[13]);
+                c13_0 = Avx512F.FusedMultiplyAdd(av, b0, c13_0);
+                av = Vector512.Create(a[14]);
+                c14_0 = Avx512F.FusedMultiplyAdd(av, b0, c14_0);
+                av = Vector512.Create(a[15]);
+                c15_0 = Avx512F.FusedMultiplyAdd(av, b0, c15_0);
+                a += 16;
+                b += ldb;
+            }
+
+            Vector512<float> va = Vector512.Create(alpha);
+            if (beta == 0f)
+            {
+                Vector512.Store(Avx512F.Multiply(va, c0_0), c + 0 * ldc + 0);
+                Vector512.Store(Avx512F.Multiply(va, c1_0), c + 1 * ldc + 0);
+                Vector512.Store(Avx512F.Multiply(va, c2_0), c + 2 * ldc + 0);
+                Vector512.Store(Avx512F.Multiply(va, c3_0), c + 3 * ldc + 0);
+                Vector512.Store(Avx512F.Multiply(va, c4_0), c + 4 * ldc + 0);
+                Vector512.Store(Avx512F.Multiply(va, c5_0), c + 5 * ldc + 0);
+                Vector512.Store(Avx512F.Multiply(va, c6_0), c + 6 * ldc + 0);
+                Vector512.Store(Avx512F.Multiply(va, c7_0), c + 7 * ldc + 0);
+                Vector512.Store(Avx512F.Multiply(va, c8_0), c + 8 * ldc + 0);
+                Vector512.Store(Avx512F.Multiply(va, c9_0), c + 9 * ldc + 0);
+                Vector512.Store(Avx512F.Multiply(va, c10_0), c + 10 * ldc + 0);
+                Vector512.Store(Avx512F.Multiply(va, c11_0), c + 11 * ldc + 0);
+                Vector512.Store(Avx512F.Multiply(va, c12_0), c + 12 * ldc + 0);
+                Vector512.Store(Avx512F.Multiply(va, c13_0), c + 13 * ldc + 0);
+                Vector512.Store(Avx512F.Multiply(va, c14_0), c + 14 * ldc + 0);
+                Vector512.Store(Avx512F.Multiply(va, c15_0), c + 15 * ldc + 0);
+            }
+            else
+            {
+                Vector512<float> vb = Vector512.Create(beta);
+                Vector512.Store(Avx512F.FusedMultiplyAdd(va, c0_0, Avx512F.Multiply(vb, Vector512.Load(c + 0 * ldc + 0))), c + 0 * ldc + 0);
+                Vector512.Store(Avx512F.FusedMultiplyAdd(va, c1_0, Avx512F.Multiply(vb, Vector512.Load(c + 1 * ldc + 0))), c + 1 * ldc + 0);
+                Vector512.Store(Avx512F.FusedMultiplyAdd(va, c2_0, Avx512F.Multiply(vb, Vector512.Load(c + 2 * ldc + 0))), c + 2 * ldc + 0);
+                Vector512.Store(Avx512F.FusedMultiplyAdd(va, c3_0, Avx512F.Multiply(vb, Vector512.Load(c + 3 * ldc + 0))), c + 3 * ldc + 0);
+                Vector512.Store(Avx512F.FusedMultiplyAdd(va, c4_0, Avx512F.Multiply(vb, Vector512.Load(c + 4 * ldc + 0))), c + 4 * ldc + 0);
+                Vector512.Store(Avx512F.FusedMultiplyAdd(va, c5_0, Avx512F.Multiply(vb, Vector512.Load(c + 5 * ldc + 0))), c + 5 * ldc + 0);
+                Vector512.Store(Avx512F.FusedMultiplyAdd(va, c6_0, Avx512F.Multiply(vb, Vector512.Load(c + 6 * ldc + 0))), c + 6 * ldc + 0);
+                Vector512.Store(Avx512F.FusedMultiplyAdd(va, c7_0, Avx512F.Multiply(vb, Vector512.Load(c + 7 * ldc + 0))), c + 7 * ldc + 0);
                 Vector512.Store(Avx512F.FusedMultiplyAdd(va, c8_0, Avx512F.Multiply(vb, Vector512.Load(c + 8 * ldc + 0))), c + 8 * ldc + 0);
-                Vector512.Store(Avx512F.FusedMultiplyAdd(va, c8_1, Avx512F.Multiply(vb, Vector512.Load(c + 8 * ldc + 16))), c + 8 * ldc + 16);
                 Vector512.Store(Avx512F.FusedMultiplyAdd(va, c9_0, Avx512F.Multiply(vb, Vector512.Load(c + 9 * ldc + 0))), c + 9 * ldc + 0);
-                Vector512.Store(Avx512F.FusedMultiplyAdd(va, c9_1, Avx512F.Multiply(vb, Vector512.Load(c + 9 * ldc + 16))), c + 9 * ldc + 16);
                 Vector512.Store(Avx512F.FusedMultiplyAdd(va, c10_0, Avx512F.Multiply(vb, Vector512.Load(c + 10 * ldc + 0))), c + 10 * ldc + 0);
-                Vector512.Store(Avx512F.FusedMultiplyAdd(va, c10_1, Avx512F.Multiply(vb, Vector512.Load(c + 10 * ldc + 16))), c + 10 * ldc + 16);
                 Vector512.Store(Avx512F.FusedMultiplyAdd(va, c11_0, Avx512F.Multiply(vb, Vector512.Load(c + 11 * ldc + 0))), c + 11 * ldc + 0);
-                Vector512.Store(Avx512F.FusedMultiplyAdd(va, c11_1, Avx512F.Multiply(vb, Vector512.Load(c + 11 * ldc + 16))), c + 11 * ldc + 16);
+                Vector512.Store(Avx512F.FusedMultiplyAdd(va, c12_0, Avx512F.Multiply(vb, Vector512.Load(c + 12 * ldc + 0))), c + 12 * ldc + 0);
+                Vector512.Store(Avx512F.FusedMultiplyAdd(va, c13_0, Avx512F.Multiply(vb, Vector512.Load(c + 13 * ldc + 0))), c + 13 * ldc + 0);
+                Vector512.Store(Avx512F.FusedMultiplyAdd(va, c14_0, Avx512F.Multiply(vb, Vector512.Load(c + 14 * ldc + 0))), c + 14 * ldc + 0);
+                Vector512.Store(Avx512F.FusedMultiplyAdd(va, c15_0, Avx512F.Multiply(vb, Vector512.Load(c + 15 * ldc + 0))), c + 15 * ldc + 0);
             }
         }
     }
@@ -128,7 +193,7 @@ public static unsafe partial class Gemm
         public static int NR => 16;
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        public static void Run(int kc, float* a, float* b, float* c, nint ldc, float alpha, float beta)
+        public static void Run(int kc, float* a, float* b, nint ldb, float* c, nint ldc, float alpha, float beta)
         {
             Vector256<float> c0_0 = default, c0_1 = default, c1_0 = default, c1_1 = default, c2_0 = default, c2_1 = default, c3_0 = default, c3_1 = default, c4_0 = default, c4_1 = default, c5_0 = default, c5_1 = default;
             Vector256<float> b0, b1, av;
@@ -155,7 +220,7 @@ public static unsafe partial class Gemm
                 c5_0 = Fma.MultiplyAdd(av, b0, c5_0);
                 c5_1 = Fma.MultiplyAdd(av, b1, c5_1);
                 a += 6;
-                b += 16;
+                b += ldb;
             }
 
             Vector256<float> va = Vector256.Create(alpha);
@@ -200,7 +265,7 @@ public static unsafe partial class Gemm
         public static int NR => 8;
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        public static void Run(int kc, float* a, float* b, float* c, nint ldc, float alpha, float beta)
+        public static void Run(int kc, float* a, float* b, nint ldb, float* c, nint ldc, float alpha, float beta)
         {
             Vector128<float> c0_0 = default, c0_1 = default, c1_0 = default, c1_1 = default, c2_0 = default, c2_1 = default, c3_0 = default, c3_1 = default, c4_0 = default, c4_1 = default, c5_0 = default, c5_1 = default;
             Vector128<float> b0, b1, av;
@@ -227,7 +292,7 @@ public static unsafe partial class Gemm
                 c5_0 = Vector128.MultiplyAddEstimate(av, b0, c5_0);
                 c5_1 = Vector128.MultiplyAddEstimate(av, b1, c5_1);
                 a += 6;
-                b += 8;
+                b += ldb;
             }
 
             Vector128<float> va = Vector128.Create(alpha);

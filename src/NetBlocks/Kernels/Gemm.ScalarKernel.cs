@@ -11,10 +11,10 @@ public static unsafe partial class Gemm
         public static int NR => 4;
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        public static void Run(int kc, float* a, float* b, float* c, nint ldc, float alpha, float beta)
+        public static void Run(int kc, float* a, float* b, nint ldb, float* c, nint ldc, float alpha, float beta)
         {
             float c00 = 0f, c01 = 0f, c02 = 0f, c03 = 0f, c10 = 0f, c11 = 0f, c12 = 0f, c13 = 0f, c20 = 0f, c21 = 0f, c22 = 0f, c23 = 0f, c30 = 0f, c31 = 0f, c32 = 0f, c33 = 0f;
-            for (int p = 0; p < kc; p++, a += 4, b += 4)
+            for (int p = 0; p < kc; p++, a += 4, b += ldb)
             {
                 float b0 = b[0], b1 = b[1], b2 = b[2], b3 = b[3];
                 float a0 = a[0];

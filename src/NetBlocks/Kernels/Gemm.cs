@@ -10,7 +10,7 @@ internal enum GemmPath
 {
     /// <summary>The best path the machine supports.</summary>
     Auto = 0,
-    /// <summary>AVX-512F: 12×32 register block of Vector512.</summary>
+    /// <summary>AVX-512F: 8×32 register block of Vector512 (16×16 when n ≤ 16).</summary>
     Avx512,
     /// <summary>AVX2 + FMA: 6×16 register block of Vector256.</summary>
     Avx2,
@@ -82,11 +82,12 @@ public static unsafe partial class Gemm
 
     /// <summary>
     /// The entry point with an explicit path and thread count, used as given (no small-problem cut-off), so tests and
-    /// benchmarks can exercise every path and split. packCap and kChunkMax shrink the packed chunks (tests of the chunk loops).
+    /// benchmarks can exercise every path and split. packCap and kChunkMax shrink the packed chunks (tests of the chunk
+    /// loops); directB forces reading B in place (true) or packing it (false) instead of the heuristic.
     /// </summary>
     internal static void Sgemm(GemmPath path, int threads, bool transA, bool transB, int m, int n, int k, float alpha,
         float* a, int lda, float* b, int ldb, float beta, float* c, int ldc,
-        int packCap = PackCapFloats, int kChunkMax = KChunkMax)
+        int packCap = PackCapFloats, int kChunkMax = KChunkMax, bool? directB = null)
     {
         CheckArgs(transA, transB, m, n, k, lda, ldb, ldc);
         if (m == 0 || n == 0) return;
@@ -106,11 +107,16 @@ public static unsafe partial class Gemm
         {
             TransA = transA, TransB = transB, M = m, N = n, K = k, Alpha = alpha, Beta = beta,
             A = a, Lda = lda, B = b, Ldb = ldb, C = c, Ldc = ldc, Threads = threads,
-            PackCap = Math.Max(1, packCap), KChunkMax = Math.Max(1, kChunkMax),
+            PackCap = Math.Max(1, packCap), KChunkMax = Math.Max(1, kChunkMax), DirectB = directB,
         };
         switch (path)
         {
-            case GemmPath.Avx512: Driver<Avx512Kernel12x32>.Run(ref p, Blocking.Avx512); break;
+            case GemmPath.Avx512:
+                // 8 rows fit the usual channel and batch counts (multiples of 8); narrow products (a linear
+                // layer with few outputs) waste less of a 16-wide block than of a 32-wide one.
+                if (n <= 16) Driver<Avx512Kernel16x16>.Run(ref p, Blocking.Avx512);
+                else Driver<Avx512Kernel8x32>.Run(ref p, Blocking.Avx512);
+                break;
             case GemmPath.Avx2: Driver<Avx2Kernel6x16>.Run(ref p, Blocking.Avx2); break;
             case GemmPath.Vector128: Driver<Vector128Kernel6x8>.Run(ref p, Blocking.Vector128); break;
             default: Driver<ScalarKernel4x4>.Run(ref p, Blocking.Scalar); break;
@@ -146,40 +152,47 @@ public static unsafe partial class Gemm
         }
     }
 
-    /// <summary>One micro-kernel: C[MR×NR] = alpha·(Apanel·Bpanel) + beta·C (beta == 0: C not read).</summary>
+    /// <summary>
+    /// One micro-kernel: C[MR×NR] = alpha·(Apanel·Bpanel) + beta·C (beta == 0: C not read). The A micro-panel is
+    /// packed (MR values per step of k); the B micro-panel holds NR values per step, ldb apart (NR when packed).
+    /// </summary>
     internal interface IMicroKernel
     {
         static abstract int MR { get; }
         static abstract int NR { get; }
-        static abstract void Run(int kc, float* a, float* b, float* c, nint ldc, float alpha, float beta);
+        static abstract void Run(int kc, float* a, float* b, nint ldb, float* c, nint ldc, float alpha, float beta);
     }
 
-    /// <summary>Cache blocking. KC: depth of a packed panel (a KC×NR B micro-panel stays in L1);
-    /// MC: rows of a tile (the MC×KC A block stays in L2); NC: columns of a tile.</summary>
-    internal readonly record struct Blocking(int KC, int MC, int NC)
+    /// <summary>
+    /// Cache blocking. KC: depth of the packed panels (a KC×NR micro-panel of B stays in L1 while the
+    /// micro-kernel sweeps the A micro-panels of a block); MC: rows of an A block (MC×KC floats, kept in L2).
+    /// Mutable only so that the gemm-quick benchmark can try other sizes (--blk KC,MC).
+    /// </summary>
+    internal readonly record struct Blocking(int KC, int MC)
     {
-        public static Blocking Avx512 = new(KC: 256, MC: 144, NC: 1024);
-        public static Blocking Avx2 = new(KC: 256, MC: 144, NC: 1024);
-        public static Blocking Vector128 = new(KC: 256, MC: 96, NC: 1024);
-        public static Blocking Scalar = new(KC: 128, MC: 64, NC: 512);
+        public static Blocking Avx512 = new(KC: 256, MC: 144);
+        public static Blocking Avx2 = new(KC: 256, MC: 144);
+        public static Blocking Vector128 = new(KC: 256, MC: 96);
+        public static Blocking Scalar = new(KC: 128, MC: 64);
     }
 
     private struct Problem
     {
         public bool TransA, TransB;
         public int M, N, K, Lda, Ldb, Ldc, Threads, PackCap, KChunkMax;
+        public bool? DirectB;
         public float Alpha, Beta;
         public float* A, B, C;
     }
 
-    /// <summary>Largest packed chunk of op(B), in floats (16 MiB).</summary>
-    private const int PackCapFloats = 1 << 22;
+    /// <summary>Largest packed chunk of op(B), in floats (4 MiB): it is reread for every block of rows, so it should stay in L3.</summary>
+    private const int PackCapFloats = 1 << 20;
 
     /// <summary>The deepest k range packed at once.</summary>
     private const int KChunkMax = 4096;
 
     /// <summary>
-    /// Loop structure: op(B) is packed in chunks (all of it for most problems) shared by all threads; then
+    /// Loop structure: op(B) is packed in chunks (k-deep first, as few as possible) shared by all threads; then
     /// each work item, a block of C rows × a range of C columns, packs its own MC×KC blocks of op(A) into a
     /// buffer of its thread (so they stay in L2) and sweeps the B micro-panels (each kept in L1 across the
     /// block's A micro-panels) with the micro-kernel.
@@ -189,34 +202,45 @@ public static unsafe partial class Gemm
         public static void Run(ref Problem p, Blocking blk)
         {
             int NR = TK.NR;
+            // Shorten the k range first (down to KC) so that each chunk keeps all columns, then split columns.
+            int nPadded = RoundUp(p.N, NR);
             int kChunk = Math.Min(p.K, p.KChunkMax);
+            if ((long)kChunk * nPadded > p.PackCap)
+                kChunk = Math.Min(kChunk, Math.Max(blk.KC, p.PackCap / nPadded / blk.KC * blk.KC));
+            kChunk = Math.Max(1, Math.Min(kChunk, p.KChunkMax));
             int nChunk = Math.Min(p.N, Math.Max(NR, p.PackCap / kChunk / NR * NR));
-            float* bPacked = PackBuffers.Shared((nint)RoundUp(nChunk, NR) * kChunk);
             for (int k0 = 0; k0 < p.K; k0 += kChunk)
             {
                 int kc = Math.Min(kChunk, p.K - k0);
                 float beta = k0 == 0 ? p.Beta : 1f;
                 for (int j0 = 0; j0 < p.N; j0 += nChunk)
-                    RunChunk(ref p, blk, bPacked, j0, Math.Min(nChunk, p.N - j0), k0, kc, beta);
+                    RunChunk(ref p, blk, j0, Math.Min(nChunk, p.N - j0), k0, kc, beta);
             }
         }
 
         /// <summary>C[:, j0:j0+nc] = alpha · op(A)[:, k0:k0+kc] · op(B)[k0:k0+kc, j0:j0+nc] + beta · C[:, j0:j0+nc].</summary>
-        private static void RunChunk(ref Problem p, Blocking blk, float* bPacked, int j0, int nc, int k0, int kc, float beta)
+        private static void RunChunk(ref Problem p, Blocking blk, int j0, int nc, int k0, int kc, float beta)
         {
             int MR = TK.MR, NR = TK.NR;
             int threads = p.Threads;
             int panelsB = CeilDiv(nc, NR);
 
-            // op(B)(q, j) = B[q*sp + j*sr].
-            var pack = new PackBody
+            // op(B)(q, j) = B[q*sp + j*sr]. When few A micro-panels share each B micro-panel, packing B would
+            // cost more than it saves: the micro-kernel then reads B's rows in place (full panels only).
+            bool directB = !p.TransB && (p.DirectB ?? DirectB(p.M, p.Ldb, MR));
+            float* bPacked = null;
+            if (!directB)
             {
-                KC = blk.KC, Kc = kc, BPacked = bPacked, PanelsB = panelsB, NR = NR, ColsB = nc,
-                BSrc = p.TransB ? p.B + (nint)j0 * p.Ldb + k0 : p.B + (nint)k0 * p.Ldb + j0,
-                BSp = p.TransB ? 1 : p.Ldb, BSr = p.TransB ? p.Ldb : 1,
-                ItemsB = Math.Min(panelsB, threads == 1 ? 1 : 4 * threads),
-            };
-            Threading.For(pack.ItemsB, ref pack, threads);
+                bPacked = PackBuffers.Shared((nint)panelsB * NR * kc);
+                var pack = new PackBody
+                {
+                    KC = blk.KC, Kc = kc, BPacked = bPacked, PanelsB = panelsB, NR = NR, ColsB = nc,
+                    BSrc = p.TransB ? p.B + (nint)j0 * p.Ldb + k0 : p.B + (nint)k0 * p.Ldb + j0,
+                    BSp = p.TransB ? 1 : p.Ldb, BSr = p.TransB ? p.Ldb : 1,
+                    ItemsB = Math.Min(panelsB, threads == 1 ? 1 : 4 * threads),
+                };
+                Threading.For(pack.ItemsB, ref pack, threads);
+            }
 
             // Row blocks of about MC rows, their count a multiple of the thread count (balance); if that still
             // leaves fewer than two items per thread, split the columns (each split repacks its A blocks) or
@@ -242,7 +266,8 @@ public static unsafe partial class Gemm
             {
                 ASrc = p.TransA ? p.A + (nint)k0 * p.Lda : p.A + k0,
                 ASp = p.TransA ? p.Lda : 1, ASr = p.TransA ? 1 : p.Lda,
-                BPacked = bPacked, C = p.C + j0, Ldc = p.Ldc,
+                BPacked = bPacked, BDirect = directB ? p.B + (nint)k0 * p.Ldb + j0 : null, Ldb = p.Ldb,
+                C = p.C + j0, Ldc = p.Ldc,
                 M = m, Nc = nc, Kc = kc, KC = blk.KC, NPadded = panelsB * NR, PanelsB = panelsB,
                 MBlock = mBlock, NSplit = nSplit, Alpha = p.Alpha, Beta = beta,
             };
@@ -251,8 +276,8 @@ public static unsafe partial class Gemm
 
         private struct ComputeBody : IParallelBody
         {
-            public float* ASrc, BPacked, C;
-            public nint ASp, ASr;
+            public float* ASrc, BPacked, BDirect, C;
+            public nint ASp, ASr, Ldb;
             public int Ldc, M, Nc, Kc, KC, NPadded, PanelsB, MBlock, NSplit;
             public float Alpha, Beta;
 
@@ -265,7 +290,9 @@ public static unsafe partial class Gemm
                 int colStart = (int)((long)PanelsB * split / NSplit) * NR;
                 int colEnd = Math.Min(Nc, (int)((long)PanelsB * (split + 1) / NSplit) * NR);
                 int panelsA = CeilDiv(rows, MR);
-                float* aBlock = PackBuffers.Local((nint)panelsA * MR * Math.Min(KC, Kc));
+                int aFloats = RoundUp(panelsA * MR * Math.Min(KC, Kc), 16);
+                float* aBlock = PackBuffers.Local(aFloats + (BDirect != null ? Math.Min(KC, Kc) * NR : 0));
+                float* bEdge = aBlock + aFloats; // direct B: the partial last panel, packed with zero padding
                 float* edge = stackalloc float[MR * NR];
                 nint ldc = Ldc;
                 float* cBlock = C + rowStart * ldc;
@@ -279,7 +306,19 @@ public static unsafe partial class Gemm
                     for (int jr = colStart; jr < colEnd; jr += NR)
                     {
                         int nr = Math.Min(NR, colEnd - jr);
-                        float* bPanel = bBlock + (nint)(jr - colStart) * kc;
+                        float* bPanel;
+                        nint ldb = NR;
+                        if (BDirect == null) bPanel = bBlock + (nint)(jr - colStart) * kc;
+                        else if (nr == NR)
+                        {
+                            bPanel = BDirect + pc * Ldb + jr;
+                            ldb = Ldb;
+                        }
+                        else
+                        {
+                            PackPanel(bEdge, NR, BDirect + pc * Ldb + jr, Ldb, 1, kc, nr);
+                            bPanel = bEdge;
+                        }
                         float* cCol = cBlock + jr;
                         for (int ir = 0; ir < rows; ir += MR)
                         {
@@ -288,17 +327,29 @@ public static unsafe partial class Gemm
                             float* cTile = cCol + ir * ldc;
                             if (mr == MR && nr == NR)
                             {
-                                TK.Run(kc, aPanel, bPanel, cTile, ldc, Alpha, beta);
+                                TK.Run(kc, aPanel, bPanel, ldb, cTile, ldc, Alpha, beta);
                             }
                             else
                             {
-                                TK.Run(kc, aPanel, bPanel, edge, NR, 1f, 0f);
+                                TK.Run(kc, aPanel, bPanel, ldb, edge, NR, 1f, 0f);
                                 WriteEdge(edge, NR, cTile, ldc, mr, nr, Alpha, beta);
                             }
                         }
                     }
                 }
             }
+        }
+
+        /// <summary>
+        /// Whether the micro-kernel should read op(B) = B in place rather than packed. Packing costs a copy of B
+        /// per call, repaid only when many rows of A reuse each packed panel; but rows of B a multiple of 4 KiB
+        /// apart fall into the same few cache sets, so then only very short reuse goes without packing.
+        /// </summary>
+        private static bool DirectB(int m, int ldb, int mr)
+        {
+            if (m <= 2 * mr) return true;
+            bool aliasing = ((long)ldb * sizeof(float)) % 4096 == 0;
+            return !aliasing && m <= 512;
         }
     }
 

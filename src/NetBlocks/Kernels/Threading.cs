@@ -74,11 +74,42 @@ public static class Threading
 
     private abstract class Job
     {
+        private const int Closed = 1 << 30;
+
         public int Count;
         public int Next;
         public ExceptionDispatchInfo? Error;
 
+        // Closed bit | number of helpers inside. A helper that wakes after the caller has closed the job
+        // does not join it, so the caller never waits for a thread that the OS has not scheduled yet.
+        private int _state;
+
         public abstract void RunItems();
+
+        public void Open() => Volatile.Write(ref _state, 0);
+
+        public bool TryJoin()
+        {
+            int s = Volatile.Read(ref _state);
+            while ((s & Closed) == 0)
+            {
+                int seen = Interlocked.CompareExchange(ref _state, s + 1, s);
+                if (seen == s) return true;
+                s = seen;
+            }
+            return false;
+        }
+
+        public void Leave() => Interlocked.Decrement(ref _state);
+
+        /// <summary>Closes the job to late helpers and waits for those inside to finish their items.</summary>
+        public void CloseAndWait()
+        {
+            if (Interlocked.Or(ref _state, Closed) == 0) return;
+            var spin = new SpinWait();
+            while (Volatile.Read(ref _state) != Closed)
+                spin.SpinOnce(sleep1Threshold: -1);
+        }
 
         public void Fail(Exception e)
         {
@@ -114,7 +145,6 @@ public static class Threading
     {
         private static int _busy;
         private static Worker[] _workers = [];
-        private static int _remaining;
 
         // How long an idle worker spins waiting for the next loop before it blocks. Kernels are usually
         // called back to back, and waking a blocked thread costs tens of microseconds.
@@ -132,7 +162,7 @@ public static class Threading
             job.Count = count;
             job.Next = 0;
             job.Error = null;
-            Volatile.Write(ref _remaining, helpers);
+            job.Open();
             var workers = _workers;
             for (int w = 0; w < helpers; w++)
             {
@@ -151,10 +181,7 @@ public static class Threading
             {
                 job.Fail(e);
             }
-
-            var spin = new SpinWait();
-            while (Volatile.Read(ref _remaining) != 0)
-                spin.SpinOnce(sleep1Threshold: -1);
+            job.CloseAndWait();
 
             job.Body = default; // drop references held by the body
             var error = job.Error;
@@ -209,6 +236,7 @@ public static class Threading
                 }
                 seen = Volatile.Read(ref worker.Generation);
                 var job = worker.Job!;
+                if (!job.TryJoin()) continue; // the caller already finished it
                 try
                 {
                     job.RunItems();
@@ -217,7 +245,7 @@ public static class Threading
                 {
                     job.Fail(e);
                 }
-                Interlocked.Decrement(ref _remaining);
+                job.Leave();
             }
         }
     }

@@ -5,7 +5,7 @@ namespace NetBlocks.Tests.Kernels;
 public unsafe class GemmTests
 {
     // (m, n, k): every size in 1, 2, 3, 5, 7, 13, 16, 17, 31, 33, 64, 97, 127, 130 on the diagonal, hitting every
-    // remainder of the 4/6/12-row and 4/8/16/32-column register blocks, plus skewed and prime mixes.
+    // remainder of the 4/6/8/16-row and 4/8/16/32-column register blocks, plus skewed and prime mixes.
     private static readonly (int M, int N, int K)[] Shapes =
     [
         (1, 1, 1), (2, 2, 2), (3, 3, 3), (5, 5, 5), (7, 7, 7), (13, 13, 13), (16, 16, 16), (17, 17, 17),
@@ -39,7 +39,9 @@ public unsafe class GemmTests
             var (m, n, k) = Shapes[s];
             var (alpha, beta) = Scalings[s % Scalings.Length];
             int pad = s % 3 == 0 ? 0 : s % 3 == 1 ? 3 : 16; // leading dimensions wider than the rows
-            Check(rng, path, threads, transA, transB, m, n, k, alpha, beta, pad, pad + 1, pad + 2);
+            // B not transposed can be read in place or packed: cover both whatever the heuristic picks.
+            foreach (bool? directB in transB ? new bool?[] { null } : new bool?[] { false, true })
+                Check(rng, path, threads, transA, transB, m, n, k, alpha, beta, pad, pad + 1, pad + 2, directB: directB);
         }
     }
 
@@ -58,7 +60,8 @@ public unsafe class GemmTests
             foreach (bool ta in new[] { false, true })
                 foreach (bool tb in new[] { false, true })
                     foreach (int threads in new[] { 1, 2 })
-                        Check(rng, path, threads, ta, tb, 45, 71, 310, 1.25f, 0.5f, 1, 0, 5, packCap, kChunk);
+                        foreach (bool directB in new[] { false, true })
+                            Check(rng, path, threads, ta, tb, 45, 71, 310, 1.25f, 0.5f, 1, 0, 5, packCap, kChunk, directB);
     }
 
     [Theory]
@@ -160,7 +163,7 @@ public unsafe class GemmTests
     }
 
     private static void Check(Random rng, GemmPath path, int threads, bool transA, bool transB, int m, int n, int k,
-        float alpha, float beta, int padA, int padB, int padC, int packCap = -1, int kChunk = -1)
+        float alpha, float beta, int padA, int padB, int padC, int packCap = 1 << 20, int kChunk = 4096, bool? directB = null)
     {
         int lda = (transA ? m : k) + padA, ldb = (transB ? k : n) + padB, ldc = n + padC;
         float[] a = RandomArray(rng, (transA ? k : m) * lda);
@@ -169,13 +172,10 @@ public unsafe class GemmTests
         float[] c0 = (float[])c.Clone();
         fixed (float* pa = a, pb = b, pc = c)
         {
-            if (packCap > 0)
-                Gemm.Sgemm(path, threads, transA, transB, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc, packCap, kChunk);
-            else
-                Gemm.Sgemm(path, threads, transA, transB, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc);
+            Gemm.Sgemm(path, threads, transA, transB, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc, packCap, kChunk, directB);
         }
         AssertClose(m, n, k, alpha, a, lda, transA, b, ldb, transB, beta, c0, c, ldc,
-            $"path={path} threads={threads} tA={transA} tB={transB} m={m} n={n} k={k} alpha={alpha} beta={beta}");
+            $"path={path} threads={threads} tA={transA} tB={transB} m={m} n={n} k={k} alpha={alpha} beta={beta} directB={directB}");
         // The padding between rows of C is never written.
         for (int i = 0; i < m; i++)
             for (int j = n; j < ldc && i * ldc + j < c.Length; j++)
