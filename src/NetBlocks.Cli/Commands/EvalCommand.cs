@@ -14,18 +14,19 @@ internal static class EvalCommand
     {
         var checkpoint = new Argument<string>("checkpoint") { Description = "a checkpoint or model.safetensors written by `netblocks train` (or a PyTorch state dict with --model)" };
         var data = TrainCommand.DataOption();
+        var noVerify = TrainCommand.NoVerifyOption();
         var (model, resize) = ModelOptions();
         var batch = new Option<int>("--batch") { Description = "evaluation batch size", DefaultValueFactory = _ => 256 };
         var limit = new Option<int>("--limit") { Description = "use only the first N test images (0: all)" };
         var json = new Option<bool>("--json") { Description = "print one JSON object" };
         var command = new Command("eval", "Accuracy, loss and the 10×10 confusion matrix of a trained model on the Fashion-MNIST test split")
         {
-            checkpoint, data, model, resize, batch, limit, json,
+            checkpoint, data, noVerify, model, resize, batch, limit, json,
         };
         command.SetAction(parse => CliGuard.Run(() =>
         {
             var m = InferenceModel.Load(parse.GetValue(checkpoint)!, parse.GetValue(model), parse.GetValue(resize));
-            var fm = FashionMnist.Load(parse.GetValue(data));
+            var fm = TrainCommand.LoadData(parse.GetValue(data), parse.GetValue(noVerify));
             var settings = new TrainingSettings { Model = m.Name, Resize = m.Resize, Batch = parse.GetValue(batch), LimitVal = parse.GetValue(limit) };
             var (_, val) = FashionMnistData.Loaders(fm, settings);
             using var _v = val;

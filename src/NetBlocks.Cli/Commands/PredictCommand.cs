@@ -15,12 +15,13 @@ internal static class PredictCommand
         var images = new Argument<string[]>("images") { Description = "28×28 grayscale PNG or PGM files", Arity = ArgumentArity.ZeroOrMore };
         var index = new Option<int[]>("--index") { Description = "test-set image indices (repeatable)", AllowMultipleArgumentsPerToken = true };
         var data = TrainCommand.DataOption();
+        var noVerify = TrainCommand.NoVerifyOption();
         var (model, resize) = EvalCommand.ModelOptions();
         var top = new Option<int>("--top") { Description = "classes to show per image", DefaultValueFactory = _ => 3 };
         var json = new Option<bool>("--json") { Description = "print one JSON object" };
         var command = new Command("predict", "Top classes with probabilities for Fashion-MNIST-like images (PNG/PGM files or test-set indices)")
         {
-            checkpoint, images, index, data, model, resize, top, json,
+            checkpoint, images, index, data, noVerify, model, resize, top, json,
         };
         command.SetAction(parse => CliGuard.Run(() =>
         {
@@ -38,7 +39,7 @@ internal static class PredictCommand
             }
             if (indices.Length > 0)
             {
-                var test = FashionMnist.Load(parse.GetValue(data)).Test;
+                var test = TrainCommand.LoadData(parse.GetValue(data), parse.GetValue(noVerify)).Test;
                 foreach (var i in indices)
                 {
                     if (i < 0 || i >= test.Count) throw new ArgumentException($"--index {i} is out of range: the test set has {test.Count} images (0–{test.Count - 1})");

@@ -32,9 +32,10 @@ internal static class TrainCommand
         var outDir = new Option<string>("--out") { Description = "where runs are written (one folder per run, and runs.db)", DefaultValueFactory = _ => RunStorePaths.DefaultOutRoot };
         var resume = new Option<string?>("--resume") { Description = "continue an interrupted run: its id, its checkpoint, or nothing for the model's latest unfinished run", Arity = ArgumentArity.ZeroOrOne };
         var json = new Option<bool>("--json") { Description = "end with one JSON object on stdout (progress goes to stderr)" };
+        var noVerify = NoVerifyOption();
         var command = new Command("train", "Train a network on Fashion-MNIST with SGD, as d2l's Trainer: progress, curves (SVG/PNG), metrics CSV, checkpoints, run records")
         {
-            model, resize, epochs, batch, lr, momentum, nesterov, weightDecay, schedule, clip, seed, limitTrain, limitVal, threads, augment, data, outDir, resume, json,
+            model, resize, epochs, batch, lr, momentum, nesterov, weightDecay, schedule, clip, seed, limitTrain, limitVal, threads, augment, data, noVerify, outDir, resume, json,
         };
         command.SetAction(parse => CliGuard.Run(() =>
         {
@@ -74,7 +75,7 @@ internal static class TrainCommand
             Console.CancelKeyPress += onCtrlC;
             try
             {
-                var result = new TrainingWorkflow(log, progress).Run(new TrainRequest(settings, parse.GetValue(data), parse.GetValue(outDir)!, resumeArg), cancel.Token);
+                var result = new TrainingWorkflow(log, progress).Run(new TrainRequest(settings, parse.GetValue(data), parse.GetValue(outDir)!, resumeArg, !parse.GetValue(noVerify)), cancel.Token);
                 if (result.ResumeCommand is not null) log.WriteLine($"interrupted. Resume with:\n  {result.ResumeCommand}");
                 else if (result.Epochs.Count > 0)
                     log.WriteLine($"done: val acc {result.Epochs[^1].ValAccuracy:F4} after {result.Epochs.Count} epochs; run {result.RunId} in {result.RunDirectory}");
@@ -90,6 +91,15 @@ internal static class TrainCommand
     {
         Description = "folder with the four Fashion-MNIST IDX files (default: $NETBLOCKS_DATA, then the user cache, downloading if missing)",
     };
+
+    internal static Option<bool> NoVerifyOption() => new("--no-verify")
+    {
+        Description = "accept IDX files that are not the canonical Fashion-MNIST (e.g. MNIST or your own data under the same names)",
+    };
+
+    /// <summary>Loads the data folder, checking the canonical hashes unless --no-verify.</summary>
+    internal static NetBlocks.Data.FashionMnist LoadData(string? dir, bool noVerify) =>
+        NetBlocks.Data.FashionMnist.Load(dir, new NetBlocks.Data.DataOptions { VerifyHashes = !noVerify });
 
     private static string Json(TrainResult r) => JsonSerializer.Serialize(new
     {

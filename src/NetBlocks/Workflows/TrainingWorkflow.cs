@@ -11,7 +11,7 @@ using NetBlocks.Training.Runs;
 namespace NetBlocks.Workflows;
 
 /// <summary>What `netblocks train` asks for.</summary>
-public sealed record TrainRequest(TrainingSettings Settings, string? DataDir, string OutRoot, string? Resume = null);
+public sealed record TrainRequest(TrainingSettings Settings, string? DataDir, string OutRoot, string? Resume = null, bool VerifyData = true);
 
 /// <summary>How a training run ended.</summary>
 public sealed record TrainResult(long RunId, TrainingSettings Settings, TrainingOutcome Outcome, IReadOnlyList<EpochMetrics> Epochs,
@@ -34,7 +34,7 @@ public sealed class TrainingWorkflow(TextWriter log, ProgressReporter progress)
         var (settings, runId, runDir, resumeFrom) = Prepare(request, store);
         Threading.Threads = settings.Threads;
 
-        var data = FashionMnist.Load(request.DataDir);
+        var data = FashionMnist.Load(request.DataDir, new DataOptions { VerifyHashes = request.VerifyData });
         var (train, val) = FashionMnistData.Loaders(data, settings);
         using var _t = train;
         using var _v = val;
