@@ -12,6 +12,7 @@ public static partial class F
     /// </summary>
     public static Tensor AdaptiveAvgPool2d(Tensor x, int outH, int outW)
     {
+        using var profile = OpProfiler.Scope("AdaptiveAvgPool2d");
         if (x.Rank != 4) throw new ArgumentException($"adaptive_avg_pool2d: expected input (N, C, H, W), got {ShapeUtil.Format(x.Shape)}");
         if (outH < 1 || outW < 1) throw new ArgumentException($"adaptive_avg_pool2d: output size must be positive, got ({outH}, {outW})");
         if (x.Size(2) < 1 || x.Size(3) < 1) throw new ArgumentException($"adaptive_avg_pool2d: input {ShapeUtil.Format(x.Shape)} has an empty spatial size");
@@ -27,6 +28,7 @@ public static partial class F
 
         protected internal override void Backward(Tensor dy)
         {
+            using var profile = OpProfiler.Scope("AdaptiveAvgPool2dBackward");
             var dx = Tensor.Empty(x.ShapeArray);
             Pooling.AdaptiveAvgBackward(dy.Span, dx.Span, x.Size(0) * x.Size(1), x.Size(2), x.Size(3), outH, outW);
             Accumulate(0, dx);

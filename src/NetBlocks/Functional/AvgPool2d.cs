@@ -9,6 +9,7 @@ public static partial class F
     /// <summary>Average pooling with a square window (floor mode, padding counted in the divisor), torch.nn.functional.avg_pool2d.</summary>
     public static Tensor AvgPool2d(Tensor x, int kernel, int? stride = null, int padding = 0)
     {
+        using var profile = OpProfiler.Scope("AvgPool2d");
         var g = PoolShape("avg_pool2d", x.ShapeArray, kernel, stride ?? kernel, padding);
         var y = Tensor.Empty(x.Size(0), x.Size(1), g.OH, g.OW);
         Pooling.AvgForward(x.Span, y.Span, g);
@@ -22,6 +23,7 @@ public static partial class F
 
         protected internal override void Backward(Tensor dy)
         {
+            using var profile = OpProfiler.Scope("AvgPool2dBackward");
             var dx = Tensor.Empty(x.ShapeArray);
             Pooling.AvgBackward(dy.Span, dx.Span, g);
             Accumulate(0, dx);

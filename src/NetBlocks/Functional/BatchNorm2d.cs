@@ -15,6 +15,7 @@ public static partial class F
     public static Tensor BatchNorm2d(Tensor x, Tensor? runningMean, Tensor? runningVar, Tensor? weight, Tensor? bias,
         bool training, float momentum = 0.1f, float eps = 1e-5f)
     {
+        using var profile = OpProfiler.Scope("BatchNorm2d");
         if (x.Rank != 4) throw new ArgumentException($"batch_norm2d: expected input (N, C, H, W), got {ShapeUtil.Format(x.Shape)}");
         int n = x.Size(0), c = x.Size(1), s = x.Size(2) * x.Size(3);
         var mean = new float[c];
@@ -67,6 +68,7 @@ public static partial class F
 
         protected internal override void Backward(Tensor dy)
         {
+            using var profile = OpProfiler.Scope("BatchNorm2dBackward");
             int n = x.Size(0), c = x.Size(1), s = x.Size(2) * x.Size(3);
             var dx = NeedsGrad(0) ? Tensor.Empty(x.ShapeArray) : null;
             var dg = NeedsGrad(1) ? Tensor.Empty(c) : null;

@@ -21,6 +21,7 @@ public static partial class F
 
     private static Tensor Binary(BinaryOp op, Tensor x, Tensor y)
     {
+        using var profile = OpProfiler.Scope("Binary");
         var shape = ShapeUtil.Broadcast(x.Shape, y.Shape);
         var z = Tensor.Empty(shape);
         Broadcasting.Binary(op, x.Span, x.ShapeArray, y.Span, y.ShapeArray, z.Span, shape);
@@ -37,6 +38,7 @@ public static partial class F
 
         protected internal override void Backward(Tensor dz)
         {
+            using var profile = OpProfiler.Scope("BinaryBackward");
             var outShape = dz.ShapeArray;
             if (NeedsGrad(0))
             {

@@ -12,6 +12,7 @@ public static partial class F
     /// </summary>
     public static Tensor Conv2d(Tensor x, Tensor weight, Tensor? bias = null, int stride = 1, int padding = 0, int groups = 1)
     {
+        using var profile = OpProfiler.Scope("Conv2d");
         var g = ConvShape(x.ShapeArray, weight.ShapeArray, bias?.ShapeArray, stride, padding, groups);
         var y = Tensor.Empty(g.N, g.OC, g.OH, g.OW);
         Convolution.Forward(x.RawData, x.Offset, weight.RawData, bias?.RawData, bias?.Offset ?? 0, y.RawData, y.Offset, g with { });
@@ -46,6 +47,7 @@ public static partial class F
 
         protected internal override void Backward(Tensor dy)
         {
+            using var profile = OpProfiler.Scope("Conv2dBackward");
             if (NeedsGrad(0))
             {
                 var dx = Tensor.Empty(x.ShapeArray);

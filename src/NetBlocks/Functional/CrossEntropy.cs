@@ -12,6 +12,7 @@ public static partial class F
     /// </summary>
     public static Tensor CrossEntropy(Tensor logits, ReadOnlySpan<int> labels)
     {
+        using var profile = OpProfiler.Scope("CrossEntropy");
         if (logits.Rank != 2) throw new ArgumentException($"cross_entropy: expected logits (N, K), got {ShapeUtil.Format(logits.Shape)}");
         int n = logits.Size(0), k = logits.Size(1);
         if (labels.Length != n) throw new ArgumentException($"cross_entropy: {labels.Length} labels for a batch of {n} logits");
@@ -37,6 +38,7 @@ public static partial class F
 
         protected internal override void Backward(Tensor dl)
         {
+            using var profile = OpProfiler.Scope("CrossEntropyBackward");
             int n = logits.Size(0), k = logits.Size(1);
             float scale = dl.Span[0] / n;
             var dx = Tensor.Empty(n, k);

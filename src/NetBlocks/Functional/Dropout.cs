@@ -12,6 +12,7 @@ public static partial class F
     /// </summary>
     public static Tensor Dropout(Tensor x, float p, bool training, RandomGenerator? generator = null)
     {
+        using var profile = OpProfiler.Scope("Dropout");
         if (p < 0 || p > 1) throw new ArgumentException($"dropout probability has to be between 0 and 1, but got {p}");
         if (!training || p == 0) return x;
         var mask = Tensor.Empty(x.ShapeArray);
@@ -33,6 +34,7 @@ public static partial class F
 
         protected internal override void Backward(Tensor dy)
         {
+            using var profile = OpProfiler.Scope("DropoutBackward");
             var dx = Tensor.Empty(dy.ShapeArray);
             Elementwise.Multiply(dy.Span, mask.Span, dx.Span);
             Accumulate(0, dx);

@@ -9,6 +9,7 @@ public static partial class F
     /// <summary>y = x · Wᵀ + b for x (N, in), W (out, in), b (out) — torch.nn.functional.linear.</summary>
     public static Tensor Linear(Tensor x, Tensor weight, Tensor? bias = null)
     {
+        using var profile = OpProfiler.Scope("Linear");
         if (x.Rank != 2 || weight.Rank != 2 || x.Size(1) != weight.Size(1))
             throw new ArgumentException($"linear: input of shape {ShapeUtil.Format(x.Shape)} does not match weight of shape {ShapeUtil.Format(weight.Shape)} (expected (N, {(weight.Rank == 2 ? weight.Size(1) : -1)}))");
         int n = x.Size(0), inF = x.Size(1), outF = weight.Size(0);
@@ -29,6 +30,7 @@ public static partial class F
 
         protected internal override void Backward(Tensor dy)
         {
+            using var profile = OpProfiler.Scope("LinearBackward");
             int n = x.Size(0), inF = x.Size(1), outF = weight.Size(0);
             if (NeedsGrad(0))
             {

@@ -9,6 +9,7 @@ public static partial class F
     /// <summary>Max pooling over (N, C, H, W) with a square window (floor mode), torch.nn.functional.max_pool2d.</summary>
     public static Tensor MaxPool2d(Tensor x, int kernel, int? stride = null, int padding = 0)
     {
+        using var profile = OpProfiler.Scope("MaxPool2d");
         var g = PoolShape("max_pool2d", x.ShapeArray, kernel, stride ?? kernel, padding);
         var y = Tensor.Empty(x.Size(0), x.Size(1), g.OH, g.OW);
         var argmax = new int[y.Numel];
@@ -33,6 +34,7 @@ public static partial class F
 
         protected internal override void Backward(Tensor dy)
         {
+            using var profile = OpProfiler.Scope("MaxPool2dBackward");
             var dx = Tensor.Empty(x.ShapeArray);
             Pooling.MaxBackward(dy.Span, argmax, dx.Span, g);
             Accumulate(0, dx);

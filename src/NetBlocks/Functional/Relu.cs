@@ -9,6 +9,7 @@ public static partial class F
     /// <summary>y = max(x, 0).</summary>
     public static Tensor Relu(Tensor x)
     {
+        using var profile = OpProfiler.Scope("Relu");
         var y = Tensor.Empty(x.ShapeArray);
         Elementwise.Relu(x.Span, y.Span);
         return Node.ShouldRecord(x) ? new ReluBackward(x, y).Attach(y) : y;
@@ -24,6 +25,7 @@ public static partial class F
 
         protected internal override void Backward(Tensor dy)
         {
+            using var profile = OpProfiler.Scope("ReluBackward");
             var dx = Tensor.Empty(dy.ShapeArray);
             Elementwise.ReluBackward(y.Span, dy.Span, dx.Span);
             Accumulate(0, dx);

@@ -9,6 +9,7 @@ public static partial class F
     /// <summary>y = 1 / (1 + e^−x), the gate of squeeze-excitation.</summary>
     public static Tensor Sigmoid(Tensor x)
     {
+        using var profile = OpProfiler.Scope("Sigmoid");
         var y = Tensor.Empty(x.ShapeArray);
         Elementwise.Sigmoid(x.Span, y.Span);
         return Node.ShouldRecord(x) ? new SigmoidBackward(x, y).Attach(y) : y;
@@ -21,6 +22,7 @@ public static partial class F
 
         protected internal override void Backward(Tensor dy)
         {
+            using var profile = OpProfiler.Scope("SigmoidBackward");
             var dx = Tensor.Empty(dy.ShapeArray);
             Elementwise.SigmoidBackward(y.Span, dy.Span, dx.Span);
             Accumulate(0, dx);

@@ -1,0 +1,73 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+
+namespace NetBlocks.Benchmarking;
+
+/// <summary>Text and one-line JSON renderings of benchmark results for `netblocks bench`.</summary>
+public static class BenchReport
+{
+    private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
+
+    public static string Text(BenchResult r)
+    {
+        var sb = new StringBuilder();
+        sb.Append(Inv, $"{r.Mode} {r.Model} at {r.Resize}×{r.Resize}, batch {r.Batch}, {r.Threads} thread(s), {r.Steps} timed steps\n");
+        sb.Append(Inv, $"  images/s        {r.ImagesPerSecond:F1} (median step {r.MedianStepSeconds * 1e3:F1} ms, best {r.MinStepSeconds * 1e3:F1} ms)\n");
+        sb.Append(Inv, $"  effective       {r.Gflops:F1} GFLOP/s ({r.MacsPerImage / 1e6:F1} MMACs per image)\n");
+        sb.Append(Inv, $"  peak memory     {r.PeakBytes / 1048576.0:F0} MiB working set; pool allocated {r.PoolAllocatedBytes / 1048576.0:F0} MiB, retained {r.PoolRetainedBytes / 1048576.0:F0} MiB\n");
+        sb.Append(Inv, $"  GC per step     {r.GcBytesPerStep / 1024.0:F1} KiB (calling thread {r.GcBytesPerStepCallingThread / 1024.0:F1} KiB); gen0 {r.Gen0Collections}, gen2 {r.Gen2Collections} collections while timed\n");
+        if (r.Profile.Count > 0)
+        {
+            double step = r.MedianStepSeconds;
+            sb.Append("  profile (per step; ops include their kernels' parallel work)\n");
+            foreach (var p in r.Profile)
+                sb.Append(Inv, $"    {p.Op,-28} {p.SecondsPerStep * 1e3,9:F1} ms {100 * p.SecondsPerStep / step,6:F1}%  {p.CallsPerStep,6:0.#} calls\n");
+        }
+        return sb.ToString();
+    }
+
+    public static string Json(BenchResult r)
+    {
+        using var stream = new MemoryStream();
+        using (var w = new Utf8JsonWriter(stream))
+        {
+            w.WriteStartObject();
+            w.WriteString("mode", r.Mode);
+            w.WriteString("model", r.Model);
+            w.WriteNumber("resize", r.Resize);
+            w.WriteNumber("batch", r.Batch);
+            w.WriteNumber("threads", r.Threads);
+            w.WriteNumber("steps", r.Steps);
+            w.WriteNumber("images_per_s", Math.Round(r.ImagesPerSecond, 3));
+            w.WriteNumber("median_step_s", Math.Round(r.MedianStepSeconds, 6));
+            w.WriteNumber("min_step_s", Math.Round(r.MinStepSeconds, 6));
+            w.WriteNumber("gflops", Math.Round(r.Gflops, 3));
+            w.WriteNumber("macs_per_image", r.MacsPerImage);
+            w.WriteNumber("peak_bytes", r.PeakBytes);
+            w.WriteNumber("pool_allocated_bytes", r.PoolAllocatedBytes);
+            w.WriteNumber("pool_retained_bytes", r.PoolRetainedBytes);
+            w.WriteNumber("gc_bytes_per_step", Math.Round(r.GcBytesPerStep));
+            w.WriteNumber("gc_bytes_per_step_calling_thread", Math.Round(r.GcBytesPerStepCallingThread));
+            w.WriteNumber("gen0_collections", r.Gen0Collections);
+            w.WriteNumber("gen2_collections", r.Gen2Collections);
+            w.WriteStartArray("step_s");
+            foreach (var t in r.StepSeconds) w.WriteNumberValue(Math.Round(t, 6));
+            w.WriteEndArray();
+            if (r.Profile.Count > 0)
+            {
+                w.WriteStartObject("profile_s_per_step");
+                foreach (var p in r.Profile) w.WriteNumber(p.Op, Math.Round(p.SecondsPerStep, 6));
+                w.WriteEndObject();
+            }
+            w.WriteEndObject();
+        }
+        return Encoding.UTF8.GetString(stream.ToArray()) + "\n";
+    }
+
+    public static string Text(GemmBenchResult r) =>
+        string.Create(Inv, $"sgemm {r.Size}×{r.Size}×{r.Size}, {r.Threads} thread(s): {r.Gflops:F1} GFLOP/s (median {r.MedianSeconds * 1e3:F2} ms over {r.Repetitions})\n");
+
+    public static string Json(GemmBenchResult r) =>
+        string.Create(Inv, $"{{\"mode\":\"gemm\",\"size\":{r.Size},\"threads\":{r.Threads},\"repetitions\":{r.Repetitions},\"median_s\":{Math.Round(r.MedianSeconds, 6)},\"gflops\":{Math.Round(r.Gflops, 3)}}}\n");
+}
