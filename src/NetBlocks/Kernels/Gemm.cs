@@ -109,6 +109,11 @@ public static unsafe partial class Gemm
             A = a, Lda = lda, B = b, Ldb = ldb, C = c, Ldc = ldc, Threads = threads,
             PackCap = Math.Max(1, packCap), KChunkMax = Math.Max(1, kChunkMax), DirectB = directB,
         };
+        if (m == 1 || n == 1)
+        {
+            Gemv(ref p, path);
+            return;
+        }
         switch (path)
         {
             case GemmPath.Avx512:
