@@ -23,8 +23,9 @@ internal enum GemmPath
 /// <summary>
 /// Single-precision general matrix multiply, row-major, in the GotoBLAS/BLIS style: op(A) and op(B) are
 /// packed into MR-row and NR-column micro-panels (zero padded at the edges) in cache-sized blocks, and a
-/// register-blocked SIMD micro-kernel computes MR×NR tiles of C from them. Work is split in coarse tiles of C
-/// over <see cref="Threading"/>.
+/// register-blocked SIMD micro-kernel computes MR×NR tiles of C from them; partial tiles go through a small
+/// buffer. B is read in place instead when packing it would not pay (few rows of A), and m == 1 or n == 1
+/// runs as a matrix-vector product. Work is split in coarse blocks of C over <see cref="Threading"/>.
 /// </summary>
 public static unsafe partial class Gemm
 {

@@ -93,6 +93,25 @@ public unsafe class GemmTests
         }
     }
 
+    [Fact]
+    public void ConcurrentCallers_EachGetTheirOwnResult()
+    {
+        // Callers on several threads share the pool (whoever finds it busy runs inline) but not buffers.
+        const int callers = 4, m = 67, n = 75, k = 301;
+        var rng = new Random(8);
+        var a = Enumerable.Range(0, callers).Select(_ => RandomArray(rng, m * k)).ToArray();
+        var b = Enumerable.Range(0, callers).Select(_ => RandomArray(rng, k * n)).ToArray();
+        var c = Enumerable.Range(0, callers).Select(_ => NaNArray(m * n)).ToArray();
+        Parallel.For(0, callers, new ParallelOptions { MaxDegreeOfParallelism = callers }, i =>
+        {
+            for (int rep = 0; rep < 5; rep++)
+                fixed (float* pa = a[i], pb = b[i], pc = c[i])
+                    Gemm.Sgemm(GemmPath.Auto, 2, i % 2 == 1, false, m, n, k, 1f, pa, i % 2 == 1 ? m : k, pb, n, 0f, pc, n);
+        });
+        for (int i = 0; i < callers; i++)
+            AssertClose(m, n, k, 1f, a[i], i % 2 == 1 ? m : k, i % 2 == 1, b[i], n, false, 0f, c[i], c[i], n);
+    }
+
     [Theory]
     [InlineData(0f)]
     [InlineData(1f)]
