@@ -248,12 +248,12 @@ public static unsafe partial class Gemm
                 Threading.For(pack.ItemsB, ref pack, threads);
             }
 
-            // Row blocks of about MC rows, their count a multiple of the thread count (balance); if that still
-            // leaves fewer than two items per thread, split the columns (each split repacks its A blocks) or
-            // shrink the row blocks (each block rereads the packed B), whichever is cheaper.
+            // Row blocks of about MC rows, their count a multiple of the thread count (balance) when there are
+            // several; if that leaves fewer than two items per thread, split the columns (each split repacks its
+            // A blocks) or shrink the row blocks (each block rereads B), whichever is cheaper.
             int m = p.M;
             int blocks = CeilDiv(m, blk.MC);
-            if (threads > 1) blocks = RoundUp(blocks, threads);
+            if (threads > 1 && blocks > 1) blocks = RoundUp(blocks, threads);
             int mBlock = Math.Min(RoundUp(CeilDiv(m, blocks), MR), RoundUp(m, MR));
             int mBlocks = CeilDiv(m, mBlock), nSplit = 1;
             while (threads > 1 && mBlocks * nSplit < 2 * threads)
