@@ -35,11 +35,11 @@ internal static class ModelsCommand
         return command;
     }
 
-    /// <summary>
-    /// Each preset analysed at (1, default input), one after another: sizing a model materialises its weights, drawn from
-    /// the shared default generator, so this is not parallelised.
-    /// </summary>
-    private static IReadOnlyList<(ModelPreset Preset, ModelAnalysis Analysis)> Analyze(IReadOnlyList<ModelPreset> presets, int classes) =>
-        presets.Select(p => (p, ModelAnalyzer.Analyze(
+    /// <summary>Each preset analysed at (1, default input), sized without initialising its weights.</summary>
+    private static IReadOnlyList<(ModelPreset Preset, ModelAnalysis Analysis)> Analyze(IReadOnlyList<ModelPreset> presets, int classes)
+    {
+        using var _ = NetBlocks.Nn.Init.ShapesOnly();
+        return presets.Select(p => (p, ModelAnalyzer.Analyze(
             ModelZoo.Create(p.Name, new ModelOptions(InputChannels: p.DefaultInput[0], Classes: classes)), [1, .. p.DefaultInput], p.Name))).ToList();
+    }
 }
