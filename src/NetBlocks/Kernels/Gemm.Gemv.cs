@@ -99,6 +99,7 @@ public static unsafe partial class Gemm
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static float Dot(float* a, float* b, int n, GemmPath path)
     {
         int i = 0;
@@ -134,7 +135,7 @@ public static unsafe partial class Gemm
     }
 
     /// <summary>t[0..n) += x[0]·r0 + x[1]·r1 + x[2]·r2 + x[3]·r3, rows rq = row + q·stride.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Axpy4(float* t, int n, float* row, nint stride, float* x, GemmPath path)
     {
         float x0 = x[0], x1 = x[1], x2 = x[2], x3 = x[3];
