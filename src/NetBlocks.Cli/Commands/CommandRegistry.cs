@@ -14,6 +14,7 @@ internal static class CommandRegistry
         yield return ModelsCommand.Create();
         yield return SummaryCommand.Create();
         yield return CompareCommand.Create();
+        yield return SweepCommand.Create();
         yield return BenchCommand.Create();
         yield break;
     }

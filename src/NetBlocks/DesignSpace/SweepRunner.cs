@@ -1,0 +1,136 @@
+using NetBlocks.Kernels;
+
+namespace NetBlocks.DesignSpace;
+
+/// <summary>How `netblocks sweep run` works through a sweep.</summary>
+public sealed record SweepRunOptions
+{
+    /// <summary>Worker threads in this process.</summary>
+    public int Workers { get; init; } = 1;
+    /// <summary>Kernel threads per trial; 0 = all cores with one worker, 1 with several (see <see cref="SweepRunner"/>).</summary>
+    public int Threads { get; init; }
+    /// <summary>How long a claim lives without a heartbeat; heartbeats come every third of it.</summary>
+    public TimeSpan Lease { get; init; } = TimeSpan.FromSeconds(60);
+    /// <summary>Stop after this many trials (0 = until the sweep is finished).</summary>
+    public int MaxTrials { get; init; }
+}
+
+/// <summary>What one `sweep run` did.</summary>
+public sealed record SweepRunSummary(int Completed, int Failed, int Retried, int Lost, SweepCounts Counts, TimeSpan Elapsed);
+
+/// <summary>
+/// Workers that claim trials from the store until none is left. Each worker: claim → heartbeat every lease/3 while
+/// training → complete (or fail: the trial goes back to pending until its attempts are used up). When nothing is
+/// claimable but other workers (anywhere) still hold trials, a worker waits and polls: if one of them dies its lease
+/// expires and this worker takes the trial over, so a sweep finishes as long as one worker lives.
+/// <para>Threads: <see cref="Threading.Threads"/> is process-wide, so with several workers in one process every trial
+/// runs its kernels on one thread (W single-threaded trials in parallel use W cores with no contention). To give
+/// each of W workers k threads, run W processes with <c>--workers 1 --threads k</c> against the same store.</para>
+/// </summary>
+public sealed class SweepRunner(ITrialStore store, ITrialRunner runner, TextWriter? log = null)
+{
+    private readonly TextWriter log = TextWriter.Synchronized(log ?? TextWriter.Null);
+
+    public SweepRunSummary Run(string sweepName, SweepRunOptions options, CancellationToken cancel = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.Workers < 1) throw new ArgumentException($"--workers must be at least 1, got {options.Workers}");
+        if (options.Threads < 0) throw new ArgumentException($"--threads must be at least 1 (or 0 for automatic), got {options.Threads}");
+        if (options.Lease < TimeSpan.FromMilliseconds(300)) throw new ArgumentException($"the lease must be at least 0.3 s, got {options.Lease.TotalSeconds} s");
+        var sweep = store.GetSweep(sweepName) ?? throw NoSuchSweep(store, sweepName);
+        int threads = options.Threads > 0 ? options.Threads : options.Workers == 1 ? Environment.ProcessorCount : 1;
+        // Not set here: Threading.Threads is process-wide; each trial's Trainer sets it from its settings (all the same value).
+        var started = DateTime.UtcNow;
+        int completed = 0, failed = 0, retried = 0, lost = 0, taken = 0;
+        var poll = TimeSpan.FromMilliseconds(Math.Clamp(options.Lease.TotalMilliseconds / 4, 100, 5000));
+        var counts0 = store.Counts(sweepName);
+        log.WriteLine($"sweep {sweepName} ({DesignSpaces.Name(sweep.Space)}): {counts0.Done} done, {counts0.Pending} pending, {counts0.Running} running elsewhere, " +
+                      $"{counts0.Failed} failed; {options.Workers} worker(s) × {threads} thread(s), lease {options.Lease.TotalSeconds:0.#} s, store {store.Location}");
+
+        void Worker(int index)
+        {
+            var worker = $"{Environment.MachineName}/{Environment.ProcessId}/w{index}";
+            while (!cancel.IsCancellationRequested)
+            {
+                if (options.MaxTrials > 0 && Interlocked.Increment(ref taken) > options.MaxTrials) return;
+                var claim = store.Claim(sweepName, worker, options.Lease);
+                if (claim is null)
+                {
+                    if (options.MaxTrials > 0) Interlocked.Decrement(ref taken);
+                    var c = store.Counts(sweepName);
+                    if (c.Pending == 0 && c.Running == 0) return;
+                    cancel.WaitHandle.WaitOne(poll); // others hold trials: take over any whose lease runs out
+                    continue;
+                }
+                RunOne(claim);
+            }
+
+            void RunOne(TrialClaim claim)
+            {
+                using var lostClaim = new CancellationTokenSource();
+                using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancel, lostClaim.Token);
+                using var heartbeat = new Timer(_ =>
+                {
+                    try { if (!store.Heartbeat(claim, options.Lease)) lostClaim.Cancel(); }
+                    catch (Exception e) when (e is IOException or InvalidOperationException) { log.WriteLine($"  {worker}: heartbeat failed ({e.Message}); retrying"); }
+                    catch (ObjectDisposedException) { }
+                }, null, options.Lease / 3, options.Lease / 3);
+                string what = $"trial {claim.Index} (attempt {claim.Attempt}) {claim.Spec}";
+                try
+                {
+                    var result = runner.Run(claim, sweep, threads, linked.Token);
+                    heartbeat.Change(Timeout.Infinite, Timeout.Infinite);
+                    if (store.Complete(claim, result))
+                    {
+                        Interlocked.Increment(ref completed);
+                        log.WriteLine($"  {what}: error {result.Error:F4} in {result.Seconds:F1} s [{worker}]");
+                    }
+                    else
+                    {
+                        Interlocked.Increment(ref lost);
+                        log.WriteLine($"  {what}: finished but its claim had expired and was taken over; result discarded [{worker}]");
+                    }
+                }
+                catch (OperationCanceledException) when (lostClaim.IsCancellationRequested)
+                {
+                    Interlocked.Increment(ref lost);
+                    log.WriteLine($"  {what}: lost its claim (lease expired); stopped [{worker}]");
+                }
+                catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+                {
+                    heartbeat.Change(Timeout.Infinite, Timeout.Infinite);
+                    store.Fail(claim, "interrupted (the worker was stopped)");
+                    log.WriteLine($"  {what}: interrupted; given back [{worker}]");
+                }
+                catch (Exception e) when (e is not OutOfMemoryException)
+                {
+                    heartbeat.Change(Timeout.Infinite, Timeout.Infinite);
+                    var status = store.Fail(claim, $"{e.GetType().Name}: {e.Message}");
+                    if (status == TrialStatus.Failed) Interlocked.Increment(ref failed); else Interlocked.Increment(ref retried);
+                    log.WriteLine($"  {what}: {e.GetType().Name}: {e.Message} → {(status == TrialStatus.Failed ? "failed (no attempts left)" : "will be retried")} [{worker}]");
+                }
+            }
+        }
+
+        // A worker that cannot reach the store stops; the first such error ends the run once the others are done.
+        Exception? crash = null;
+        void Guarded(int i)
+        {
+            try { Worker(i); }
+            catch (Exception e) { Interlocked.CompareExchange(ref crash, e, null); }
+        }
+        var workers = Enumerable.Range(1, options.Workers).Select(i => new Thread(() => Guarded(i)) { IsBackground = true, Name = $"sweep-worker-{i}" }).ToList();
+        foreach (var t in workers) t.Start();
+        foreach (var t in workers) t.Join();
+        if (crash is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(crash);
+        var counts = store.Counts(sweepName);
+        return new SweepRunSummary(completed, failed, retried, lost, counts, DateTime.UtcNow - started);
+    }
+
+    public static KeyNotFoundException NoSuchSweep(ITrialStore store, string name)
+    {
+        var names = store.ListSweeps();
+        return new KeyNotFoundException($"no sweep '{name}' in {store.Location}" +
+            (names.Count == 0 ? "; create one with `netblocks sweep create NAME --space … --samples N`" : $" (sweeps: {string.Join(", ", names)})"));
+    }
+}

@@ -1,0 +1,89 @@
+using System.Diagnostics;
+using NetBlocks.Data;
+using NetBlocks.Models;
+using NetBlocks.Tensors;
+using NetBlocks.Training;
+using NetBlocks.Workflows;
+
+namespace NetBlocks.DesignSpace;
+
+/// <summary>Trains one trial. Called from several worker threads at once; <paramref name="threads"/> is the kernel thread count to use.</summary>
+public interface ITrialRunner
+{
+    TrialResult Run(TrialClaim claim, SweepDefinition sweep, int threads, CancellationToken cancel);
+}
+
+/// <summary>
+/// The real trial: the spec from the zoo, trained with the sweep's settings on Fashion-MNIST (d2l's Trainer: SGD,
+/// cross-entropy), error = 1 − validation accuracy after the last epoch. The dataset is read once and shared by all
+/// workers of the process. Every trial reseeds its thread's generator with the sweep seed, so a trial is reproducible
+/// from its spec and the sweep settings. A diverged run (loss not finite) is a result, not a failure: chance-level error.
+/// </summary>
+public sealed class FashionMnistTrialRunner(string? dataDir, bool verifyHashes = true) : ITrialRunner
+{
+    private readonly Lazy<FashionMnist> data = new(() => FashionMnist.Load(dataDir, new DataOptions { VerifyHashes = verifyHashes }));
+
+    public TrialResult Run(TrialClaim claim, SweepDefinition sweep, int threads, CancellationToken cancel)
+    {
+        var settings = sweep.Settings.ForModel(claim.Spec, threads);
+        var (train, val) = FashionMnistData.Loaders(data.Value, settings);
+        using var _t = train;
+        using var _v = val;
+        RandomGenerator.ManualSeed(settings.Seed);
+        var model = ModelZoo.CreateBuilt(claim.Spec, [settings.Batch, 1, settings.Resize, settings.Resize], new ModelOptions(1, settings.Classes));
+        var trainer = new Trainer(model, settings);
+        var checkpoint = Path.Combine(Path.GetTempPath(), $"netblocks-trial-{Environment.ProcessId}-{claim.Id}-{Guid.NewGuid():N}.safetensors");
+        var clock = Stopwatch.StartNew();
+        try
+        {
+            if (trainer.Fit(train, val, checkpoint, cancel) == TrainingOutcome.Interrupted)
+                throw new OperationCanceledException("the trial was interrupted", cancel);
+        }
+        catch (TrainingDivergedException)
+        {
+            return new TrialResult(1 - 1.0 / settings.Classes, clock.Elapsed.TotalSeconds, trainer.Progress.History.ToList());
+        }
+        finally
+        {
+            try { File.Delete(checkpoint); } catch (IOException) { }
+        }
+        var history = trainer.Progress.History.ToList();
+        return new TrialResult(1 - history[^1].ValAccuracy, clock.Elapsed.TotalSeconds, history);
+    }
+}
+
+/// <summary>
+/// A stand-in for training, to exercise claims, leases and retries without the cost of training: sleeps
+/// <paramref name="milliseconds"/> (cancellably) and returns an error derived from the spec (the same every time).
+/// When <paramref name="completionLog"/> is set, appends "trial-id attempt pid" to it each time a run finishes, so
+/// tests can check that no trial was run to completion twice.
+/// </summary>
+public sealed class SimulatedTrialRunner(int milliseconds, string? completionLog = null) : ITrialRunner
+{
+    public TrialResult Run(TrialClaim claim, SweepDefinition sweep, int threads, CancellationToken cancel)
+    {
+        var clock = Stopwatch.StartNew();
+        if (cancel.WaitHandle.WaitOne(milliseconds)) throw new OperationCanceledException("the trial was interrupted", cancel);
+        double error = ErrorOf(claim.Spec);
+        if (completionLog is not null) AppendLine(completionLog, $"{claim.Id} {claim.Attempt} {Environment.ProcessId}");
+        return new TrialResult(error, clock.Elapsed.TotalSeconds,
+            [new EpochMetrics(1, error * 2, 1 - error, error * 2, 1 - error, clock.Elapsed.TotalSeconds, 0)]);
+    }
+
+    /// <summary>A stable error in [0.1, 0.9) from the spec's characters (FNV-1a), independent of process and platform.</summary>
+    public static double ErrorOf(string spec)
+    {
+        uint h = 2166136261;
+        foreach (char c in spec) h = (h ^ c) * 16777619;
+        return 0.1 + 0.8 * (h % 10_000) / 10_000.0;
+    }
+
+    private static void AppendLine(string path, string line)
+    {
+        for (int attempt = 0; ; attempt++)
+        {
+            try { File.AppendAllText(path, line + "\n"); return; }
+            catch (IOException) when (attempt < 50) { Thread.Sleep(20); }
+        }
+    }
+}

@@ -1,0 +1,230 @@
+using System.Collections.Concurrent;
+using NetBlocks.DesignSpace;
+using NetBlocks.Tests.Data;
+using Npgsql;
+
+namespace NetBlocks.Tests.DesignSpace;
+
+/// <summary>
+/// The behaviour every trial store must have (claims, leases, retries, exactly-once results), run against SQLite and
+/// PostgreSQL by the two subclasses below. Training is replaced by a fast fake where a test only needs the protocol.
+/// </summary>
+public abstract class TrialStoreContractTests : IDisposable
+{
+    /// <summary>Opens the store under test; every call opens a new connection to the same store (another "process").</summary>
+    protected abstract ITrialStore Open();
+
+    public abstract void Dispose();
+
+    private static readonly TimeSpan Short = TimeSpan.FromMilliseconds(400);
+
+    private static SweepDefinition Definition(string name, int maxAttempts = 3) =>
+        new(name, SpaceKind.AnyNetXE, new TrialSettings { Epochs = 1, Resize = 16 }) { MaxAttempts = maxAttempts, Macs = new ValueRange(1000, 2e6) };
+
+    private static List<SampledModel> Models(int n) =>
+        [.. Enumerable.Range(0, n).Select(i => new SampledModel(i, $"anynet:stem=16,1x{8 * (i + 1)}", new Dictionary<string, double> { ["w1"] = 8 * (i + 1), ["d1"] = 1 }, 1000 + i, 50_000 + i))];
+
+    private static string NewName() => "s-" + Guid.NewGuid().ToString("N")[..10];
+
+    [StoreFact]
+    public void Create_records_the_definition_and_pending_trials()
+    {
+        using var store = Open();
+        var name = NewName();
+        store.CreateSweep(Definition(name), Models(4));
+        var def = store.GetSweep(name)!;
+        Assert.Equal(SpaceKind.AnyNetXE, def.Space);
+        Assert.Equal(16, def.Settings.Resize);
+        Assert.Equal(new ValueRange(1000, 2e6), def.Macs);
+        Assert.True(double.IsPositiveInfinity(def.Params.Max));
+        var trials = store.Trials(name);
+        Assert.Equal(4, trials.Count);
+        Assert.All(trials, t => Assert.Equal(TrialStatus.Pending, t.Status));
+        Assert.Equal("anynet:stem=16,1x24", trials[2].Spec);
+        Assert.Equal(24, trials[2].Parameters["w1"]);
+        Assert.Equal(50_002, trials[2].Macs);
+        Assert.Contains(name, store.ListSweeps());
+        Assert.Equal(new SweepCounts(4, 0, 0, 0), store.Counts(name));
+        Assert.Null(store.GetSweep(NewName()));
+    }
+
+    [StoreFact]
+    public void A_sweep_name_that_exists_is_refused_and_nothing_changes()
+    {
+        using var store = Open();
+        var name = NewName();
+        store.CreateSweep(Definition(name), Models(2));
+        var e = Assert.Throws<SweepExistsException>(() => store.CreateSweep(Definition(name), Models(5)));
+        Assert.Contains($"sweep '{name}' already exists", e.Message);
+        Assert.Contains("choose another name", e.Message);
+        Assert.Equal(2, store.Trials(name).Count);
+    }
+
+    [StoreFact]
+    public void Claims_hand_out_trials_in_order_then_nothing()
+    {
+        using var store = Open();
+        var name = NewName();
+        store.CreateSweep(Definition(name), Models(3));
+        var a = store.Claim(name, "w1", Short)!;
+        var b = store.Claim(name, "w2", Short)!;
+        var c = store.Claim(name, "w1", Short)!;
+        Assert.Equal([0, 1, 2], new[] { a.Index, b.Index, c.Index });
+        Assert.Equal(1, a.Attempt);
+        Assert.Null(store.Claim(name, "w3", TimeSpan.FromSeconds(30)));
+        Assert.Equal(new SweepCounts(0, 3, 0, 0), store.Counts(name));
+    }
+
+    [StoreFact]
+    public void Concurrent_workers_on_separate_connections_never_claim_the_same_trial()
+    {
+        var name = NewName();
+        using (var s = Open()) s.CreateSweep(Definition(name), Models(40));
+        var claimed = new ConcurrentBag<long>();
+        var threads = Enumerable.Range(0, 6).Select(w => new Thread(() =>
+        {
+            using var store = Open();
+            while (store.Claim(name, $"w{w}", TimeSpan.FromMinutes(1)) is { } c) claimed.Add(c.Id);
+        })).ToList();
+        threads.ForEach(t => t.Start());
+        threads.ForEach(t => t.Join());
+        Assert.Equal(40, claimed.Count);
+        Assert.Equal(40, claimed.Distinct().Count());
+    }
+
+    [StoreFact]
+    public void A_result_is_recorded_once_and_only_by_the_claim_holder()
+    {
+        using var store = Open();
+        var name = NewName();
+        store.CreateSweep(Definition(name), Models(1));
+        var claim = store.Claim(name, "w1", TimeSpan.FromMinutes(1))!;
+        Assert.False(store.Complete(claim with { Worker = "intruder" }, new TrialResult(0.5, 1, [])));
+        var curve = new List<NetBlocks.Training.EpochMetrics> { new(1, 1.2, 0.6, 1.1, 0.65, 3.5, 100) };
+        Assert.True(store.Complete(claim, new TrialResult(0.35, 3.5, curve)));
+        Assert.False(store.Complete(claim, new TrialResult(0.1, 1, [])));
+        var t = Assert.Single(store.Trials(name));
+        Assert.Equal(TrialStatus.Done, t.Status);
+        Assert.Equal(0.35, t.Error);
+        Assert.Equal(3.5, t.Seconds);
+        Assert.Equal(0.65, Assert.Single(t.Curve).ValAccuracy);
+        Assert.False(store.Heartbeat(claim, Short));
+    }
+
+    [StoreFact]
+    public void An_expired_claim_is_taken_over_and_the_old_worker_can_no_longer_record()
+    {
+        using var store = Open();
+        using var other = Open();
+        var name = NewName();
+        store.CreateSweep(Definition(name), Models(1));
+        var first = store.Claim(name, "dead", Short)!;
+        Assert.Null(other.Claim(name, "alive", Short)); // still leased
+        Assert.True(store.Heartbeat(first, Short));
+        Thread.Sleep(Short * 2);
+        var second = other.Claim(name, "alive", TimeSpan.FromMinutes(1))!;
+        Assert.Equal(first.Id, second.Id);
+        Assert.Equal(2, second.Attempt);
+        Assert.False(store.Heartbeat(first, Short));
+        Assert.False(store.Complete(first, new TrialResult(0.2, 1, [])));
+        Assert.True(other.Complete(second, new TrialResult(0.3, 1, [])));
+        var t = Assert.Single(other.Trials(name));
+        Assert.Equal(0.3, t.Error);
+        Assert.Equal("alive", t.Worker);
+        Assert.Contains("lease of dead expired", t.Message);
+    }
+
+    [StoreFact]
+    public void Errors_are_retried_until_the_attempts_are_used_then_the_trial_fails_with_the_message()
+    {
+        using var store = Open();
+        var name = NewName();
+        store.CreateSweep(Definition(name, maxAttempts: 2), Models(1));
+        var c1 = store.Claim(name, "w", Short)!;
+        Assert.Equal(TrialStatus.Pending, store.Fail(c1, "boom 1"));
+        var c2 = store.Claim(name, "w", Short)!;
+        Assert.Equal(TrialStatus.Failed, store.Fail(c2, "boom 2"));
+        Assert.Null(store.Claim(name, "w", Short));
+        Assert.Null(store.Fail(c2, "again"));
+        var t = Assert.Single(store.Trials(name));
+        Assert.Equal((TrialStatus.Failed, 2, "boom 2"), (t.Status, t.Attempts, t.Message));
+        Assert.Equal(new SweepCounts(0, 0, 0, 1), store.Counts(name));
+    }
+
+    [StoreFact]
+    public void A_trial_whose_workers_keep_dying_fails_after_its_last_attempt()
+    {
+        using var store = Open();
+        var name = NewName();
+        store.CreateSweep(Definition(name, maxAttempts: 1), Models(1));
+        Assert.NotNull(store.Claim(name, "dies", Short));
+        Thread.Sleep(Short * 2);
+        Assert.Null(store.Claim(name, "next", Short));
+        var t = Assert.Single(store.Trials(name));
+        Assert.Equal(TrialStatus.Failed, t.Status);
+        Assert.Contains("claim expired after attempt 1 of 1", t.Message);
+    }
+
+    [StoreFact]
+    public void Several_runner_workers_finish_a_sweep_with_every_result_recorded_once()
+    {
+        var name = NewName();
+        using var store = Open();
+        store.CreateSweep(Definition(name, maxAttempts: 2), Models(9));
+        var runs = new ConcurrentDictionary<long, int>();
+        var runner = new FakeRunner((claim, cancel) =>
+        {
+            runs.AddOrUpdate(claim.Id, 1, (_, n) => n + 1);
+            Thread.Sleep(30);
+            if (claim.Index == 4 && claim.Attempt == 1) throw new InvalidOperationException("flaky once");
+            if (claim.Index == 7) throw new InvalidOperationException("always broken");
+            return new TrialResult(claim.Index / 10.0, 0.03, []);
+        });
+        var log = new StringWriter();
+        var summary = new SweepRunner(store, runner, log).Run(name, new SweepRunOptions { Workers = 3, Lease = TimeSpan.FromSeconds(5) });
+        Assert.Equal(new SweepCounts(0, 0, 8, 1), summary.Counts);
+        Assert.Equal(8, summary.Completed);
+        Assert.Equal(1, summary.Failed);
+        var trials = store.Trials(name);
+        Assert.All(trials.Where(t => t.Index != 7), t => Assert.Equal(t.Index / 10.0, t.Error));
+        Assert.Equal(2, trials[4].Attempts);
+        Assert.Equal("InvalidOperationException: always broken", trials[7].Message);
+        Assert.Contains("will be retried", log.ToString());
+    }
+
+    private sealed class FakeRunner(Func<TrialClaim, CancellationToken, TrialResult> run) : ITrialRunner
+    {
+        public TrialResult Run(TrialClaim claim, SweepDefinition sweep, int threads, CancellationToken cancel) => run(claim, cancel);
+    }
+}
+
+public sealed class SqliteTrialStoreTests : TrialStoreContractTests
+{
+    private readonly TempDir dir = new();
+    protected override ITrialStore Open() => new SqliteTrialStore(dir["sweeps.db"]);
+    public override void Dispose() => dir.Dispose();
+}
+
+/// <summary>Against a real PostgreSQL server: $NETBLOCKS_TEST_POSTGRES (CI starts one, see .ci/run); each test gets its own schema.</summary>
+public sealed class PostgresTrialStoreTests : TrialStoreContractTests, IRequiresServer
+{
+    public const string Variable = "NETBLOCKS_TEST_POSTGRES";
+
+    public static string? Url => Environment.GetEnvironmentVariable(Variable) is { Length: > 0 } u ? u : null;
+
+    public static string? SkipReason => Url is null
+        ? $"PostgreSQL store tests need a server: set {Variable}=postgres://user:pass@host:port/db (.ci/run starts one)"
+        : null;
+
+    private readonly string schema = "t_" + Guid.NewGuid().ToString("N")[..12];
+
+    protected override ITrialStore Open() => new PostgresTrialStore(Url + "?schema=" + schema);
+
+    public override void Dispose()
+    {
+        if (Url is null) return;
+        using var source = NpgsqlDataSource.Create(PostgresTrialStore.ParseUrl(Url, out _));
+        using var cmd = source.CreateCommand($"DROP SCHEMA IF EXISTS \"{schema}\" CASCADE");
+        cmd.ExecuteNonQuery();
+    }
+}
