@@ -47,24 +47,11 @@ public static partial class F
     public static Tensor Max(Tensor x, int dim, bool keepDim = false)
     {
         int d = ShapeUtil.NormalizeDim(dim, x.Rank);
-        var (outer, size, inner) = Split(x.ShapeArray, d);
         var keptShape = x.ShapeArray.ToArray();
         keptShape[d] = 1;
         var y = Tensor.Empty(keepDim ? keptShape : Drop(x.ShapeArray, d));
-        var arg = new int[outer * inner];
-        var xs = x.Span; var ys = y.Span;
-        for (int o = 0; o < outer; o++)
-        for (int i = 0; i < inner; i++)
-        {
-            int best = 0; float bv = xs[o * size * inner + i];
-            for (int k = 1; k < size; k++)
-            {
-                float v = xs[(o * size + k) * inner + i];
-                if (v > bv) { bv = v; best = k; }
-            }
-            ys[o * inner + i] = bv;
-            arg[o * inner + i] = best;
-        }
+        var arg = new int[y.Numel];
+        FirstMaxAlong(x.Span, x.ShapeArray, d, arg, y.Span);
         return Node.ShouldRecord(x) ? new MaxBackward(x, d, arg).Attach(y) : y;
     }
 
@@ -82,9 +69,15 @@ public static partial class F
     public static int[] ArgMax(Tensor x, int dim = -1)
     {
         int d = ShapeUtil.NormalizeDim(dim, x.Rank);
-        var (outer, size, inner) = Split(x.ShapeArray, d);
-        var result = new int[outer * inner];
-        var xs = x.Span;
+        var result = new int[x.Numel / Math.Max(1, x.Size(d))];
+        FirstMaxAlong(x.Span, x.ShapeArray, d, result, default);
+        return result;
+    }
+
+    /// <summary>For each position of the other dimensions: the index (and value, if asked) of the first maximum along d.</summary>
+    private static void FirstMaxAlong(ReadOnlySpan<float> xs, int[] shape, int d, Span<int> arg, Span<float> values)
+    {
+        var (outer, size, inner) = Split(shape, d);
         for (int o = 0; o < outer; o++)
         for (int i = 0; i < inner; i++)
         {
@@ -94,9 +87,9 @@ public static partial class F
                 float v = xs[(o * size + k) * inner + i];
                 if (v > bv) { bv = v; best = k; }
             }
-            result[o * inner + i] = best;
+            arg[o * inner + i] = best;
+            if (!values.IsEmpty) values[o * inner + i] = bv;
         }
-        return result;
     }
 
     private static (int outer, int size, int inner) Split(int[] shape, int d)

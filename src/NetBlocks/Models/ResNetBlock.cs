@@ -46,13 +46,6 @@ public sealed class ResNetBlock : Module
         return Then(sum, F.Relu);
     }
 
-    /// <summary>next = f(h); without a graph, h is dead once consumed and its buffer goes back to the pool.</summary>
-    private static Tensor Then(Tensor h, Func<Tensor, Tensor> f)
-    {
-        var next = f(h);
-        if (!GradMode.IsEnabled && !ReferenceEquals(next, h)) h.Release();
-        return next;
-    }
 
     protected override int[] InferShape(int[] input)
     {

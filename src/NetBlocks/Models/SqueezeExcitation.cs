@@ -37,12 +37,6 @@ public sealed class SqueezeExcitation : Module
         return y;
     }
 
-    private static Tensor Then(Tensor h, Func<Tensor, Tensor> f)
-    {
-        var next = f(h);
-        if (!GradMode.IsEnabled && !ReferenceEquals(next, h)) h.Release();
-        return next;
-    }
 
     protected override int[] InferShape(int[] input)
     {

@@ -36,6 +36,17 @@ public abstract class Module
     protected abstract Tensor ForwardImpl(Tensor x);
 
     /// <summary>
+    /// next = f(h) inside a block's forward. Without a graph nobody else holds the intermediate h, so its buffer goes
+    /// back to the pool as soon as it is consumed (with a graph, Backward() frees it).
+    /// </summary>
+    protected static Tensor Then(Tensor h, Func<Tensor, Tensor> f)
+    {
+        var next = f(h);
+        if (!Autograd.GradMode.IsEnabled && !ReferenceEquals(next, h)) h.Release();
+        return next;
+    }
+
+    /// <summary>
     /// The shape pass: the output shape for an input shape (batch dimension included), materialising lazy
     /// parameters on the way. Raises the same errors Forward would, without computing anything.
     /// </summary>
