@@ -66,7 +66,7 @@ internal static class SummaryCommand
         if (classes < 1) throw new ArgumentException($"--classes must be at least 1, got {classes}");
         var chw = input is null ? ModelZoo.DefaultInput(name) : ParseInput(input);
         using var _ = NetBlocks.Nn.Init.ShapesOnly(); // sizing needs shapes, not weights
-        var module = ModelZoo.Create(name, new ModelOptions(InputChannels: chw[0], Classes: classes));
+        var module = ModelZoo.CreateSized(name, [batch, .. chw], new ModelOptions(InputChannels: chw[0], Classes: classes));
         return (module, ModelAnalyzer.Analyze(module, [batch, .. chw], name));
     }
 

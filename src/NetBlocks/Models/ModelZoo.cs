@@ -100,6 +100,20 @@ public static class ModelZoo
     /// whose output collapses and the smallest input that works.</exception>
     public static Module CreateBuilt(string nameOrSpec, int[] inputNchw, ModelOptions? options = null)
     {
+        var (model, spec) = Materialize(nameOrSpec, inputNchw, options);
+        ModelInitializers.Apply(model, spec.Init);
+        return model;
+    }
+
+    /// <summary>
+    /// Materialises for input (N, C, H, W) without the family's init: for sizing (parameters, MACs, memory), typically
+    /// inside <see cref="Init.ShapesOnly"/>. Errors as <see cref="CreateBuilt"/>.
+    /// </summary>
+    public static Module CreateSized(string nameOrSpec, int[] inputNchw, ModelOptions? options = null) =>
+        Materialize(nameOrSpec, inputNchw, options).Model;
+
+    private static (Module Model, IModelSpec Spec) Materialize(string nameOrSpec, int[] inputNchw, ModelOptions? options)
+    {
         if (inputNchw is null || inputNchw.Length != 4 || inputNchw.Any(d => d < 1))
             throw new ArgumentException($"the input must be (N, C, H, W) with positive sizes, got {(inputNchw is null ? "null" : Shape(inputNchw))}", nameof(inputNchw));
         if (options is not null && options.InputChannels != inputNchw[1])
@@ -118,8 +132,7 @@ public static class ModelZoo
                 throw new ShapeException($"input {c}×{h}×{w} is too small for {preset.Name}: at layer {e.Message}; the smallest input that works is {min}×{min}", e);
             throw;
         }
-        ModelInitializers.Apply(model, spec.Init);
-        return model;
+        return (model, spec);
     }
 
     /// <summary>d2l's learning rate for a preset (seed 000: vgg11/4 0.01; 002: vgg19/4 0.02; 003: regnetx32 0.05; 004: nin 0.05), or the family's.</summary>
