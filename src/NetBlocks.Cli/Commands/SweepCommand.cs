@@ -39,11 +39,12 @@ internal static class SweepCommand
         var stages = new Option<string>("--stages") { Description = "number of stages MIN..MAX (or N)", DefaultValueFactory = _ => "2..3" };
         var maxDepth = new Option<int>("--max-depth") { Description = "largest stage depth (AnyNet)", DefaultValueFactory = _ => 4 };
         var widths = new Option<string>("--widths") { Description = "stage widths MIN..MAX, multiples of 8", DefaultValueFactory = _ => "8..128" };
+        var draws = new Option<int>("--draws") { Description = "sampling budget: models drawn (duplicates included) before giving up on the band", DefaultValueFactory = _ => 10_000 };
         var attempts = new Option<int>("--max-attempts") { Description = "claims of one trial before it is marked failed", DefaultValueFactory = _ => 3 };
         var store = StoreOption();
         var cmd = new Command("create", "Sample N models of a design space (inside a MAC/parameter band) and record them as pending trials")
         {
-            name, space, samples, macs, prms, epochs, resize, limitTrain, limitVal, seed, lr, batch, stages, maxDepth, widths, attempts, store,
+            name, space, samples, macs, prms, epochs, resize, limitTrain, limitVal, seed, lr, batch, stages, maxDepth, widths, draws, attempts, store,
         };
         cmd.SetAction(parse => CliGuard.Run(() =>
         {
@@ -59,6 +60,7 @@ internal static class SweepCommand
                 Macs = parse.GetValue(macs) is { } m ? ValueRange.Parse(m, "--macs") : ValueRange.Any,
                 Params = parse.GetValue(prms) is { } p ? ValueRange.Parse(p, "--params") : ValueRange.Any,
                 MaxAttempts = parse.GetValue(attempts),
+                Budget = parse.GetValue(draws),
             };
             SweepDefinition.ValidateName(request.Name);
             request.Settings.Validate();

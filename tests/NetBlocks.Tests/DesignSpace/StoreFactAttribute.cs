@@ -31,3 +31,13 @@ public sealed class StoreFactDiscoverer(IMessageSink sink) : IXunitTestCaseDisco
         return [new XunitTestCase(sink, options.MethodDisplayOrDefault(), options.MethodDisplayOptionsOrDefault(), testMethod)];
     }
 }
+
+/// <summary>[Fact] that needs the PostgreSQL server of $NETBLOCKS_TEST_POSTGRES; skipped with the reason when it is unset.</summary>
+[AttributeUsage(AttributeTargets.Method)]
+public sealed class PostgresFactAttribute : FactAttribute
+{
+    public PostgresFactAttribute()
+    {
+        if (PostgresTrialStoreTests.SkipReason is { } reason) Skip = reason;
+    }
+}
