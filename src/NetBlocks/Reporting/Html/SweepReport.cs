@@ -55,7 +55,7 @@ public static class SweepReport
         [.. s.AllDone.Select(t => (x(t), t.Error!.Value))];
 
     public static ChartSpec EdfChart(IReadOnlyList<SweepSummary> sweeps) => new(
-        "EDF of error: F(e) = fraction of models with error < e", "error (1 − validation accuracy)", "cumulative probability",
+        "EDF: fraction of models with error <= e", "error e (1 - validation accuracy)", "F(e)",
         [.. sweeps.Select(s => Series.Edf($"{s.Name} [{s.Space}, n={s.Done}]", s.Errors))], 0, 1)
     { Legend = LegendPosition.LowerRight };
 
