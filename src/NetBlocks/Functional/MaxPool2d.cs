@@ -12,9 +12,10 @@ public static partial class F
         using var profile = OpProfiler.Scope("MaxPool2d");
         var g = PoolShape("max_pool2d", x.ShapeArray, kernel, stride ?? kernel, padding);
         var y = Tensor.Empty(x.Size(0), x.Size(1), g.OH, g.OW);
-        var argmax = new int[y.Numel];
-        Pooling.MaxForward(x.Span, y.Span, argmax, g);
-        return Node.ShouldRecord(x) ? new MaxPool2dBackward(x, argmax, g).Attach(y) : y;
+        // no indices are kept: the backward finds each window's maximum again in x (saved anyway as the input),
+        // which costs a pass over x but no memory between forward and backward and no allocation
+        Pooling.MaxForward(x.Span, y.Span, g);
+        return Node.ShouldRecord(x) ? new MaxPool2dBackward(x, g).Attach(y) : y;
     }
 
     internal static PoolGeometry PoolShape(string op, int[] x, int kernel, int stride, int padding)
@@ -27,8 +28,8 @@ public static partial class F
         return new PoolGeometry(x[0] * x[1], x[2], x[3], kernel, stride, padding);
     }
 
-    /// <summary>y = max over windows. dx[argmax] += dy.</summary>
-    private sealed class MaxPool2dBackward(Tensor x, int[] argmax, PoolGeometry g) : Node(x)
+    /// <summary>y = max over windows. dx[argmax] += dy, with argmax recomputed from x (the first maximum of each window).</summary>
+    private sealed class MaxPool2dBackward(Tensor x, PoolGeometry g) : Node(x)
     {
         public override string Name => "MaxPool2DWithIndicesBackward0";
 
@@ -36,7 +37,7 @@ public static partial class F
         {
             using var profile = OpProfiler.Scope("MaxPool2dBackward");
             var dx = Tensor.Empty(x.ShapeArray);
-            Pooling.MaxBackward(dy.Span, argmax, dx.Span, g);
+            Pooling.MaxBackward(x.Span, dy.Span, dx.Span, g);
             Accumulate(0, dx);
         }
     }

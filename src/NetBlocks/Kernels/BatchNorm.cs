@@ -1,43 +1,59 @@
+using System.Numerics;
+
 namespace NetBlocks.Kernels;
 
 /// <summary>
 /// Batch normalisation over x (N, C, S) with S = H·W: per channel c,
 /// y = (x − μ_c) · invstd_c · γ_c + β_c, invstd_c = 1/√(σ²_c + ε). Sums accumulate in double.
+/// Channels are independent, so they are split over the threads; each channel is summed by one thread in a fixed
+/// order (rows in sample order, 8 lanes widened to double), so the result does not depend on the thread count.
 /// </summary>
-public static class BatchNorm
+public static unsafe class BatchNorm
 {
+    /// <summary>Below this many elements a call stays on the calling thread.</summary>
+    private const int ParallelThreshold = 1 << 15;
+
+    private static bool Parallel(long elements, int channels, int threads) => threads > 1 && channels > 1 && elements >= ParallelThreshold;
+
     /// <summary>Batch mean and biased variance per channel.</summary>
     public static void Statistics(ReadOnlySpan<float> x, int n, int c, int s, Span<double> mean, Span<double> variance)
+        => Statistics(x, n, c, s, mean, variance, Threading.Threads);
+
+    internal static void Statistics(ReadOnlySpan<float> x, int n, int c, int s, Span<double> mean, Span<double> variance, int threads)
     {
-        long count = (long)n * s;
-        for (int ch = 0; ch < c; ch++)
+        Check(x.Length, n, c, s);
+        fixed (float* px = x)
+        fixed (double* pm = mean, pv = variance)
         {
-            double sum = 0;
-            for (int i = 0; i < n; i++) sum += Elementwise.Sum(x.Slice((i * c + ch) * s, s));
-            double mu = sum / count, sq = 0;
-            for (int i = 0; i < n; i++)
-            {
-                var row = x.Slice((i * c + ch) * s, s);
-                for (int j = 0; j < row.Length; j++) { double d = row[j] - mu; sq += d * d; }
-            }
-            mean[ch] = mu;
-            variance[ch] = sq / count;
+            var body = new StatisticsBody { X = px, N = n, C = c, S = s, Mean = pm, Variance = pv };
+            if (Parallel(x.Length, c, threads)) Threading.For(c, ref body, threads);
+            else for (int ch = 0; ch < c; ch++) body.Invoke(ch);
         }
     }
 
-    /// <summary>y = (x − mean) · invstd · γ + β per channel; γ/β may be null (1 and 0).</summary>
+    /// <summary>y = (x − mean) · invstd · γ + β per channel; γ/β may be empty (1 and 0). y may be x.</summary>
     public static void Normalize(ReadOnlySpan<float> x, int n, int c, int s, ReadOnlySpan<float> mean, ReadOnlySpan<float> invstd,
         ReadOnlySpan<float> gamma, ReadOnlySpan<float> beta, Span<float> y)
+        => Normalize(x, n, c, s, mean, invstd, gamma, beta, y, relu: false);
+
+    /// <summary>
+    /// As <see cref="Normalize(ReadOnlySpan{float}, int, int, int, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float})"/>,
+    /// then y = max(y, 0) when <paramref name="relu"/> (the fused BatchNorm2d + ReLU).
+    /// </summary>
+    public static void Normalize(ReadOnlySpan<float> x, int n, int c, int s, ReadOnlySpan<float> mean, ReadOnlySpan<float> invstd,
+        ReadOnlySpan<float> gamma, ReadOnlySpan<float> beta, Span<float> y, bool relu)
+        => Normalize(x, n, c, s, mean, invstd, gamma, beta, y, relu, Threading.Threads);
+
+    internal static void Normalize(ReadOnlySpan<float> x, int n, int c, int s, ReadOnlySpan<float> mean, ReadOnlySpan<float> invstd,
+        ReadOnlySpan<float> gamma, ReadOnlySpan<float> beta, Span<float> y, bool relu, int threads)
     {
-        for (int ch = 0; ch < c; ch++)
+        Check(x.Length, n, c, s);
+        Check(y.Length, n, c, s);
+        fixed (float* px = x, py = y, pm = mean, pi = invstd, pg = gamma, pb = beta)
         {
-            float scale = invstd[ch] * (gamma.IsEmpty ? 1f : gamma[ch]);
-            float shift = (beta.IsEmpty ? 0f : beta[ch]) - mean[ch] * scale;
-            for (int i = 0; i < n; i++)
-            {
-                int off = (i * c + ch) * s;
-                Elementwise.Affine(x.Slice(off, s), scale, shift, y.Slice(off, s));
-            }
+            var body = new NormalizeBody { X = px, Y = py, N = n, C = c, S = s, Mean = pm, Invstd = pi, Gamma = pg, Beta = pb, Relu = relu };
+            if (Parallel(x.Length, c, threads)) Threading.For(c, ref body, threads);
+            else for (int ch = 0; ch < c; ch++) body.Invoke(ch);
         }
     }
 
@@ -48,40 +64,166 @@ public static class BatchNorm
     /// </summary>
     public static void Backward(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, int n, int c, int s, ReadOnlySpan<float> mean,
         ReadOnlySpan<float> invstd, ReadOnlySpan<float> gamma, bool useBatchStats, Span<float> dx, Span<float> dgamma, Span<float> dbeta)
+        => Backward(x, dy, n, c, s, mean, invstd, gamma, useBatchStats, dx, dgamma, dbeta, Threading.Threads);
+
+    internal static void Backward(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, int n, int c, int s, ReadOnlySpan<float> mean,
+        ReadOnlySpan<float> invstd, ReadOnlySpan<float> gamma, bool useBatchStats, Span<float> dx, Span<float> dgamma, Span<float> dbeta, int threads)
     {
-        double m = (double)n * s;
-        for (int ch = 0; ch < c; ch++)
+        Check(x.Length, n, c, s);
+        Check(dy.Length, n, c, s);
+        fixed (float* px = x, pdy = dy, pm = mean, pi = invstd, pg = gamma, pdx = dx, pdg = dgamma, pdb = dbeta)
         {
-            double sumDy = 0, sumDyXhat = 0;
-            float mu = mean[ch], istd = invstd[ch];
-            for (int i = 0; i < n; i++)
+            var body = new BackwardBody
             {
-                int off = (i * c + ch) * s;
-                var xr = x.Slice(off, s); var dyr = dy.Slice(off, s);
-                for (int j = 0; j < s; j++)
-                {
-                    sumDy += dyr[j];
-                    sumDyXhat += dyr[j] * ((xr[j] - mu) * istd);
-                }
+                X = px, Dy = pdy, N = n, C = c, S = s, Mean = pm, Invstd = pi, Gamma = pg, UseBatchStats = useBatchStats,
+                Dx = pdx, Dgamma = pdg, Dbeta = pdb,
+            };
+            if (Parallel(x.Length, c, threads)) Threading.For(c, ref body, threads);
+            else for (int ch = 0; ch < c; ch++) body.Invoke(ch);
+        }
+    }
+
+    private static void Check(int length, int n, int c, int s)
+    {
+        if (length != (long)n * c * s) throw new ArgumentException($"batch_norm: {length} elements for (N={n}, C={c}, S={s})");
+    }
+
+    /// <summary>Σ x[i] in double: 8 float lanes widened to two 4-lane double accumulators, then the tail.</summary>
+    internal static double SumWide(float* x, int length)
+    {
+        var a0 = Vector<double>.Zero; var a1 = Vector<double>.Zero;
+        int w = Vector<float>.Count, i = 0;
+        for (; i <= length - w; i += w)
+        {
+            Vector.Widen(*(Vector<float>*)(x + i), out var lo, out var hi);
+            a0 += lo; a1 += hi;
+        }
+        double sum = Vector.Sum(a0 + a1);
+        for (; i < length; i++) sum += x[i];
+        return sum;
+    }
+
+    /// <summary>Σ (x[i] − c)² in double, the difference taken in float.</summary>
+    private static double SumSquaredDeviation(float* x, int length, float c)
+    {
+        var a0 = Vector<double>.Zero; var a1 = Vector<double>.Zero;
+        var vc = new Vector<float>(c);
+        int w = Vector<float>.Count, i = 0;
+        for (; i <= length - w; i += w)
+        {
+            var d = *(Vector<float>*)(x + i) - vc;
+            Vector.Widen(d, out var lo, out var hi);
+            a0 += lo * lo; a1 += hi * hi;
+        }
+        double sum = Vector.Sum(a0 + a1);
+        for (; i < length; i++) { double d = x[i] - c; sum += d * d; }
+        return sum;
+    }
+
+    private struct StatisticsBody : IParallelBody
+    {
+        public float* X;
+        public double* Mean, Variance;
+        public int N, C, S;
+
+        public readonly void Invoke(int ch)
+        {
+            long count = (long)N * S;
+            double sum = 0;
+            for (int i = 0; i < N; i++) sum += SumWide(X + ((long)i * C + ch) * S, S);
+            double mu = sum / count;
+            // Σ (x − μ)² = Σ (x − μf)² − M·(μ − μf)², with μf the float nearest μ (the deviations are taken in float)
+            float muF = (float)mu;
+            double sq = 0;
+            for (int i = 0; i < N; i++) sq += SumSquaredDeviation(X + ((long)i * C + ch) * S, S, muF);
+            double shift = mu - muF;
+            Mean[ch] = mu;
+            Variance[ch] = Math.Max(0, sq / count - shift * shift);
+        }
+    }
+
+    private struct NormalizeBody : IParallelBody
+    {
+        public float* X, Y, Mean, Invstd, Gamma, Beta;
+        public int N, C, S;
+        public bool Relu;
+
+        public readonly void Invoke(int ch)
+        {
+            float scale = Invstd[ch] * (Gamma == null ? 1f : Gamma[ch]);
+            float shift = (Beta == null ? 0f : Beta[ch]) - Mean[ch] * scale;
+            for (int i = 0; i < N; i++)
+            {
+                long off = ((long)i * C + ch) * S;
+                var xr = new ReadOnlySpan<float>(X + off, S);
+                var yr = new Span<float>(Y + off, S);
+                if (Relu) Elementwise.AffineRelu(xr, scale, shift, yr);
+                else Elementwise.Affine(xr, scale, shift, yr);
             }
-            if (!dgamma.IsEmpty) dgamma[ch] = (float)sumDyXhat;
-            if (!dbeta.IsEmpty) dbeta[ch] = (float)sumDy;
-            if (dx.IsEmpty) continue;
-            float g = gamma.IsEmpty ? 1f : gamma[ch];
-            for (int i = 0; i < n; i++)
+        }
+    }
+
+    private struct BackwardBody : IParallelBody
+    {
+        public float* X, Dy, Mean, Invstd, Gamma, Dx, Dgamma, Dbeta;
+        public int N, C, S;
+        public bool UseBatchStats;
+
+        public readonly void Invoke(int ch)
+        {
+            double m = (double)N * S;
+            float mu = Mean[ch], istd = Invstd[ch];
+            var vmu = new Vector<float>(mu); var vistd = new Vector<float>(istd);
+            int w = Vector<float>.Count;
+            double sumDy = 0, sumDyXhat = 0;
+            for (int i = 0; i < N; i++)
             {
-                int off = (i * c + ch) * s;
-                var xr = x.Slice(off, s); var dyr = dy.Slice(off, s); var dxr = dx.Slice(off, s);
-                if (!useBatchStats)
+                long off = ((long)i * C + ch) * S;
+                float* xr = X + off, dyr = Dy + off;
+                var s0 = Vector<double>.Zero; var s1 = Vector<double>.Zero;
+                var t0 = Vector<double>.Zero; var t1 = Vector<double>.Zero;
+                int j = 0;
+                for (; j <= S - w; j += w)
                 {
-                    Elementwise.Affine(dyr, g * istd, 0f, dxr);
-                    continue;
+                    var dyv = *(Vector<float>*)(dyr + j);
+                    var prod = dyv * ((*(Vector<float>*)(xr + j) - vmu) * vistd);
+                    Vector.Widen(dyv, out var lo, out var hi);
+                    s0 += lo; s1 += hi;
+                    Vector.Widen(prod, out lo, out hi);
+                    t0 += lo; t1 += hi;
                 }
-                double k = g * istd / m;
-                for (int j = 0; j < s; j++)
+                double rowDy = Vector.Sum(s0 + s1), rowDyXhat = Vector.Sum(t0 + t1);
+                for (; j < S; j++)
                 {
-                    double xhat = (xr[j] - mu) * istd;
-                    dxr[j] = (float)(k * (m * dyr[j] - sumDy - xhat * sumDyXhat));
+                    rowDy += dyr[j];
+                    rowDyXhat += dyr[j] * ((xr[j] - mu) * istd);
+                }
+                sumDy += rowDy; sumDyXhat += rowDyXhat;
+            }
+            if (Dgamma != null) Dgamma[ch] = (float)sumDyXhat;
+            if (Dbeta != null) Dbeta[ch] = (float)sumDy;
+            if (Dx == null) return;
+            float g = Gamma == null ? 1f : Gamma[ch];
+            // dx = k·(M·dy − Σdy − x̂·Σdy·x̂) with k = γ·invstd/M, i.e. a·dy + b·x̂ + c
+            double k = g * istd / m;
+            float a = UseBatchStats ? (float)(k * m) : g * istd;
+            float b = UseBatchStats ? (float)(-k * sumDyXhat) : 0f;
+            float c0 = UseBatchStats ? (float)(-k * sumDy) : 0f;
+            var va = new Vector<float>(a); var vb = new Vector<float>(b); var vc = new Vector<float>(c0);
+            for (int i = 0; i < N; i++)
+            {
+                long off = ((long)i * C + ch) * S;
+                float* xr = X + off, dyr = Dy + off, dxr = Dx + off;
+                int j = 0;
+                for (; j <= S - w; j += w)
+                {
+                    var xhat = (*(Vector<float>*)(xr + j) - vmu) * vistd;
+                    *(Vector<float>*)(dxr + j) = va * *(Vector<float>*)(dyr + j) + vb * xhat + vc;
+                }
+                for (; j < S; j++)
+                {
+                    float xhat = (xr[j] - mu) * istd;
+                    dxr[j] = a * dyr[j] + b * xhat + c0;
                 }
             }
         }

@@ -5,13 +5,111 @@ namespace NetBlocks.Kernels;
 
 /// <summary>
 /// Elementwise kernels on equal-length spans, vectorised with <see cref="Vector{T}"/> (8 lanes on AVX2) and a scalar tail.
+/// Long spans (at least <see cref="ParallelThreshold"/> elements) of the hot kernels are cut in fixed chunks that run on
+/// the <see cref="Threading"/> pool; every element is computed the same way whichever thread runs it.
 /// </summary>
-public static class Elementwise
+public static unsafe class Elementwise
 {
+    /// <summary>Spans at least this long are split over the threads.</summary>
+    public const int ParallelThreshold = 1 << 16;
+
+    /// <summary>Elements per parallel chunk (64 KiB of floats: a chunk of each operand fits in L2).</summary>
+    private const int Chunk = 1 << 14;
+
+    /// <summary>One elementwise kernel over [start, start + length) of pinned operands.</summary>
+    private interface IChunkOp
+    {
+        void Run(int start, int length);
+    }
+
+    private struct ChunkBody<TOp> : IParallelBody where TOp : struct, IChunkOp
+    {
+        public TOp Op;
+        public int Length;
+
+        public readonly void Invoke(int i)
+        {
+            int start = i * Chunk;
+            Op.Run(start, Math.Min(Chunk, Length - start));
+        }
+    }
+
+    private static void RunChunked<TOp>(TOp op, int length) where TOp : struct, IChunkOp
+    {
+        if (length < ParallelThreshold || Threading.Threads == 1)
+        {
+            op.Run(0, length);
+            return;
+        }
+        var body = new ChunkBody<TOp> { Op = op, Length = length };
+        Threading.For((length + Chunk - 1) / Chunk, ref body);
+    }
+
+    private readonly struct AddInPlaceOp(float* y, float* x) : IChunkOp
+    {
+        public void Run(int start, int length) => AddInPlaceSerial(new Span<float>(y + start, length), new ReadOnlySpan<float>(x + start, length));
+    }
+
+    private readonly struct ReluOp(float* x, float* y) : IChunkOp
+    {
+        public void Run(int start, int length) => ReluSerial(new ReadOnlySpan<float>(x + start, length), new Span<float>(y + start, length));
+    }
+
+    private readonly struct ReluBackwardOp(float* y, float* dy, float* dx) : IChunkOp
+    {
+        public void Run(int start, int length) =>
+            ReluBackwardSerial(new ReadOnlySpan<float>(y + start, length), new ReadOnlySpan<float>(dy + start, length), new Span<float>(dx + start, length));
+    }
+
+    private readonly struct AffineOp(float* x, float a, float b, float* y) : IChunkOp
+    {
+        public void Run(int start, int length) => AffineSerial(new ReadOnlySpan<float>(x + start, length), a, b, new Span<float>(y + start, length));
+    }
+
     /// <summary>y[i] += x[i]</summary>
     public static void AddInPlace(Span<float> y, ReadOnlySpan<float> x)
     {
         Check(y.Length, x.Length);
+        if (y.Length < ParallelThreshold) { AddInPlaceSerial(y, x); return; }
+        fixed (float* py = y, px = x) RunChunked(new AddInPlaceOp(py, px), y.Length);
+    }
+
+    /// <summary>y[i] = max(x[i], 0)</summary>
+    public static void Relu(ReadOnlySpan<float> x, Span<float> y)
+    {
+        Check(x.Length, y.Length);
+        if (y.Length < ParallelThreshold) { ReluSerial(x, y); return; }
+        fixed (float* px = x, py = y) RunChunked(new ReluOp(px, py), y.Length);
+    }
+
+    /// <summary>dx[i] = y[i] > 0 ? dy[i] : 0 — the gradient of relu from its output (0 at 0, as PyTorch).</summary>
+    public static void ReluBackward(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx)
+    {
+        Check(y.Length, dy.Length); Check(y.Length, dx.Length);
+        if (y.Length < ParallelThreshold) { ReluBackwardSerial(y, dy, dx); return; }
+        fixed (float* py = y, pdy = dy, pdx = dx) RunChunked(new ReluBackwardOp(py, pdy, pdx), y.Length);
+    }
+
+    /// <summary>y[i] = a · x[i] + b</summary>
+    public static void Affine(ReadOnlySpan<float> x, float a, float b, Span<float> y)
+    {
+        Check(x.Length, y.Length);
+        if (y.Length < ParallelThreshold) { AffineSerial(x, a, b, y); return; }
+        fixed (float* px = x, py = y) RunChunked(new AffineOp(px, a, b, py), y.Length);
+    }
+
+    /// <summary>y[i] = max(a · x[i] + b, 0): an affine map fused with relu (batch norm + ReLU).</summary>
+    public static void AffineRelu(ReadOnlySpan<float> x, float a, float b, Span<float> y)
+    {
+        Check(x.Length, y.Length);
+        var vx = MemoryMarshal.Cast<float, Vector<float>>(x);
+        var vy = MemoryMarshal.Cast<float, Vector<float>>(y);
+        var va = new Vector<float>(a); var vb = new Vector<float>(b);
+        for (int v = 0; v < vy.Length; v++) vy[v] = Vector.Max(vx[v] * va + vb, Vector<float>.Zero);
+        for (int i = vy.Length * Vector<float>.Count; i < y.Length; i++) { float t = a * x[i] + b; y[i] = t > 0 ? t : 0f; }
+    }
+    private static void AddInPlaceSerial(Span<float> y, ReadOnlySpan<float> x)
+    {
         int i = 0, w = Vector<float>.Count;
         var vy = MemoryMarshal.Cast<float, Vector<float>>(y);
         var vx = MemoryMarshal.Cast<float, Vector<float>>(x);
@@ -41,10 +139,8 @@ public static class Elementwise
         for (int i = vz.Length * Vector<float>.Count; i < z.Length; i++) z[i] = x[i] * y[i];
     }
 
-    /// <summary>y[i] = a · x[i] + b</summary>
-    public static void Affine(ReadOnlySpan<float> x, float a, float b, Span<float> y)
+    private static void AffineSerial(ReadOnlySpan<float> x, float a, float b, Span<float> y)
     {
-        Check(x.Length, y.Length);
         var vx = MemoryMarshal.Cast<float, Vector<float>>(x);
         var vy = MemoryMarshal.Cast<float, Vector<float>>(y);
         var va = new Vector<float>(a); var vb = new Vector<float>(b);
@@ -63,20 +159,16 @@ public static class Elementwise
         for (int i = vy.Length * Vector<float>.Count; i < y.Length; i++) y[i] += a * x[i];
     }
 
-    /// <summary>y[i] = max(x[i], 0)</summary>
-    public static void Relu(ReadOnlySpan<float> x, Span<float> y)
+    private static void ReluSerial(ReadOnlySpan<float> x, Span<float> y)
     {
-        Check(x.Length, y.Length);
         var vx = MemoryMarshal.Cast<float, Vector<float>>(x);
         var vy = MemoryMarshal.Cast<float, Vector<float>>(y);
         for (int v = 0; v < vy.Length; v++) vy[v] = Vector.Max(vx[v], Vector<float>.Zero);
         for (int i = vy.Length * Vector<float>.Count; i < y.Length; i++) y[i] = x[i] > 0 ? x[i] : 0f;
     }
 
-    /// <summary>dx[i] = y[i] > 0 ? dy[i] : 0 — the gradient of relu from its output (0 at 0, as PyTorch).</summary>
-    public static void ReluBackward(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx)
+    private static void ReluBackwardSerial(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx)
     {
-        Check(y.Length, dy.Length); Check(y.Length, dx.Length);
         var vy = MemoryMarshal.Cast<float, Vector<float>>(y);
         var vdy = MemoryMarshal.Cast<float, Vector<float>>(dy);
         var vdx = MemoryMarshal.Cast<float, Vector<float>>(dx);
@@ -99,12 +191,10 @@ public static class Elementwise
         for (int i = 0; i < dx.Length; i++) dx[i] = dy[i] * y[i] * (1f - y[i]);
     }
 
-    /// <summary>Σ x[i], accumulated in double.</summary>
+    /// <summary>Σ x[i], accumulated in double (8 float lanes widened to double, then the tail).</summary>
     public static double Sum(ReadOnlySpan<float> x)
     {
-        double s = 0;
-        for (int i = 0; i < x.Length; i++) s += x[i];
-        return s;
+        fixed (float* px = x) return BatchNorm.SumWide(px, x.Length);
     }
 
     private static void Check(int a, int b)

@@ -1,3 +1,6 @@
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
 namespace NetBlocks.Kernels;
 
 /// <summary>Window geometry of a 2-D pooling over (planes, H, W) with a square kernel (floor mode, no dilation).</summary>
@@ -10,44 +13,284 @@ public readonly record struct PoolGeometry(int Planes, int H, int W, int Kernel,
 /// <summary>Max, average and adaptive-average pooling over planes of (H, W), with their backward passes, as PyTorch computes them.</summary>
 public static class Pooling
 {
+    /// <summary>Below this many input elements a pooling call stays on the calling thread.</summary>
+    private const int ParallelThreshold = 1 << 15;
+
+    /// <summary>Planes per parallel work item: about 64 K input elements.</summary>
+    private static int PlanesPerItem(PoolGeometry g) => Math.Max(1, (1 << 16) / Math.Max(1, g.H * g.W));
+
+    private static void ForPlanes<TBody>(ref TBody body, PoolGeometry g, int threads) where TBody : struct, IParallelBody
+    {
+        int per = PlanesPerItem(g), items = (g.Planes + per - 1) / per;
+        if (threads == 1 || (long)g.Planes * g.H * g.W < ParallelThreshold || items < 2)
+        {
+            for (int i = 0; i < items; i++) body.Invoke(i);
+            return;
+        }
+        Threading.For(items, ref body, threads);
+    }
+
     /// <summary>y = max over each window (padding counts as −∞); argmax[i] = index h·W + w of the first maximum, row by row.</summary>
     public static void MaxForward(ReadOnlySpan<float> x, Span<float> y, Span<int> argmax, PoolGeometry g)
+        => MaxForward(x, y, argmax, g, Threading.Threads);
+
+    internal static unsafe void MaxForward(ReadOnlySpan<float> x, Span<float> y, Span<int> argmax, PoolGeometry g, int threads)
     {
-        int oh = g.OH, ow = g.OW;
-        for (int p = 0; p < g.Planes; p++)
+        long outCount = (long)g.Planes * g.OH * g.OW;
+        if (x.Length < (long)g.Planes * g.H * g.W || y.Length < outCount || argmax.Length < outCount)
+            throw new ArgumentException($"max_pool2d: buffers too short for {g}");
+        fixed (float* px = x, py = y)
+        fixed (int* pa = argmax)
         {
-            var xp = x.Slice(p * g.H * g.W, g.H * g.W);
-            for (int oy = 0; oy < oh; oy++)
-            for (int ox = 0; ox < ow; ox++)
+            var body = new MaxForwardBody { X = px, Y = py, Argmax = pa, G = g, PlanesPerItem = PlanesPerItem(g) };
+            ForPlanes(ref body, g, threads);
+        }
+    }
+
+    /// <summary>y = max over each window, without keeping the indices (the backward recomputes them from x).</summary>
+    public static void MaxForward(ReadOnlySpan<float> x, Span<float> y, PoolGeometry g)
+        => MaxForward(x, y, g, Threading.Threads);
+
+    internal static unsafe void MaxForward(ReadOnlySpan<float> x, Span<float> y, PoolGeometry g, int threads)
+    {
+        long outCount = (long)g.Planes * g.OH * g.OW;
+        if (x.Length < (long)g.Planes * g.H * g.W || y.Length < outCount)
+            throw new ArgumentException($"max_pool2d: buffers too short for {g}");
+        fixed (float* px = x, py = y)
+        {
+            var body = new MaxForwardBody { X = px, Y = py, Argmax = null, G = g, PlanesPerItem = PlanesPerItem(g) };
+            ForPlanes(ref body, g, threads);
+        }
+    }
+
+    /// <summary>
+    /// dx = the gradient of max pooling from its input: each window's first maximum (as <see cref="MaxForward(ReadOnlySpan{float}, Span{float}, Span{int}, PoolGeometry)"/>
+    /// picks it) is found again in x and receives dy. Recomputing costs one more pass over x but stores no indices
+    /// between forward and backward. dx is overwritten.
+    /// </summary>
+    public static void MaxBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx, PoolGeometry g)
+        => MaxBackward(x, dy, dx, g, Threading.Threads);
+
+    internal static unsafe void MaxBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx, PoolGeometry g, int threads)
+    {
+        long outCount = (long)g.Planes * g.OH * g.OW, inCount = (long)g.Planes * g.H * g.W;
+        if (x.Length < inCount || dx.Length < inCount || dy.Length < outCount)
+            throw new ArgumentException($"max_pool2d backward: buffers too short for {g}");
+        fixed (float* px = x, pdy = dy, pdx = dx)
+        {
+            var body = new MaxRecomputeBackwardBody { X = px, Dy = pdy, Dx = pdx, G = g, PlanesPerItem = PlanesPerItem(g) };
+            ForPlanes(ref body, g, threads);
+        }
+    }
+
+    [ThreadStatic] private static int[]? t_argmax;
+    [ThreadStatic] private static float[]? t_values;
+
+    /// <summary>This thread's value buffer for one plane of outputs (grown, never shrunk).</summary>
+    private static float[] PlaneValues(int length)
+    {
+        var a = t_values;
+        if (a is null || a.Length < length) t_values = a = new float[length];
+        return a;
+    }
+
+    /// <summary>This thread's index buffer for one plane of outputs (grown, never shrunk).</summary>
+    private static int[] PlaneIndices(int length)
+    {
+        var a = t_argmax;
+        if (a is null || a.Length < length) t_argmax = a = new int[length];
+        return a;
+    }
+
+    private unsafe struct MaxRecomputeBackwardBody : IParallelBody
+    {
+        public float* X, Dy, Dx;
+        public PoolGeometry G;
+        public int PlanesPerItem;
+
+        public readonly void Invoke(int item)
+        {
+            var g = G;
+            int plane = g.OH * g.OW, inPlane = g.H * g.W;
+            int p0 = item * PlanesPerItem, p1 = Math.Min(g.Planes, p0 + PlanesPerItem);
+            var indices = PlaneIndices(plane);
+            fixed (int* pa = indices)
             {
-                int y0 = oy * g.Stride - g.Padding, x0 = ox * g.Stride - g.Padding;
-                int y1 = Math.Min(y0 + g.Kernel, g.H), x1 = Math.Min(x0 + g.Kernel, g.W);
-                y0 = Math.Max(y0, 0); x0 = Math.Max(x0, 0);
-                float best = float.NegativeInfinity;
-                int bestIdx = y0 * g.W + x0;
-                for (int iy = y0; iy < y1; iy++)
-                for (int ix = x0; ix < x1; ix++)
+                for (int p = p0; p < p1; p++)
                 {
-                    float v = xp[iy * g.W + ix];
-                    if (v > best || float.IsNaN(v)) { best = v; bestIdx = iy * g.W + ix; if (float.IsNaN(v)) goto done; }
+                    // the forward body on this one plane, keeping the values in a dummy and the indices in pa
+                    var fwd = new MaxForwardBody { X = X + (long)p * inPlane, Y = null, Argmax = pa, G = g with { Planes = 1 }, PlanesPerItem = 1 };
+                    fwd.Invoke(0);
+                    float* dxp = Dx + (long)p * inPlane, dyp = Dy + (long)p * plane;
+                    new Span<float>(dxp, inPlane).Clear();
+                    for (int i = 0; i < plane; i++) dxp[pa[i]] += dyp[i];
                 }
-                done:
-                int o = (p * oh + oy) * ow + ox;
-                y[o] = best;
-                argmax[o] = bestIdx;
             }
+        }
+    }
+
+    private unsafe struct MaxForwardBody : IParallelBody
+    {
+        /// <summary>Null Y: indices only; null Argmax: values only.</summary>
+        public float* X, Y;
+        public int* Argmax;
+        public PoolGeometry G;
+        public int PlanesPerItem;
+
+        public readonly void Invoke(int item)
+        {
+            var g = G;
+            int oh = g.OH, ow = g.OW, k = g.Kernel, w = g.W;
+            int p0 = item * PlanesPerItem, p1 = Math.Min(g.Planes, p0 + PlanesPerItem);
+            bool fast2x2 = k == 2 && g.Stride == 2 && g.Padding == 0 && Avx2.IsSupported;
+            // what the caller does not want goes to this thread's scratch plane, overwritten plane after plane
+            var values = Y == null ? PlaneValues(oh * ow) : null;
+            var indices = Argmax == null ? PlaneIndices(oh * ow) : null;
+            fixed (float* vs = values)
+            fixed (int* ids = indices)
+            for (int p = p0; p < p1; p++)
+            {
+                float* xp = X + (long)p * g.H * w;
+                float* yp = Y == null ? vs : Y + (long)p * oh * ow;
+                int* ap = Argmax == null ? ids : Argmax + (long)p * oh * ow;
+                for (int oy = 0; oy < oh; oy++)
+                {
+                    if (fast2x2)
+                    {
+                        int done8 = Max2x2Row(xp + 2 * oy * w, w, yp + oy * ow, ap + oy * ow, ow, 2 * oy * w);
+                        for (int ox = done8; ox < ow; ox++) MaxWindow(xp, w, 2 * oy, 2 * oy + 2, 2 * ox, 2 * ox + 2, yp + oy * ow + ox, ap + oy * ow + ox);
+                        continue;
+                    }
+                    int y0 = oy * g.Stride - g.Padding;
+                    int y1 = Math.Min(y0 + k, g.H);
+                    y0 = Math.Max(y0, 0);
+                    for (int ox = 0; ox < ow; ox++)
+                    {
+                        int x0 = ox * g.Stride - g.Padding;
+                        int x1 = Math.Min(x0 + k, w);
+                        x0 = Math.Max(x0, 0);
+                        float best = float.NegativeInfinity;
+                        int bestIdx = y0 * w + x0;
+                        for (int iy = y0; iy < y1; iy++)
+                        {
+                            float* row = xp + iy * w;
+                            for (int ix = x0; ix < x1; ix++)
+                            {
+                                float v = row[ix];
+                                if (v > best || float.IsNaN(v))
+                                {
+                                    best = v; bestIdx = iy * w + ix;
+                                    if (float.IsNaN(v)) goto done;
+                                }
+                            }
+                        }
+                        done:
+                        yp[oy * ow + ox] = best;
+                        ap[oy * ow + ox] = bestIdx;
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>The first maximum of x rows [y0, y1) × columns [x0, x1) (the first NaN wins), and its index.</summary>
+    private static unsafe void MaxWindow(float* xp, int w, int y0, int y1, int x0, int x1, float* y, int* arg)
+    {
+        float best = float.NegativeInfinity;
+        int bestIdx = y0 * w + x0;
+        for (int iy = y0; iy < y1; iy++)
+        for (int ix = x0; ix < x1; ix++)
+        {
+            float v = xp[iy * w + ix];
+            if (v > best || float.IsNaN(v))
+            {
+                best = v; bestIdx = iy * w + ix;
+                if (float.IsNaN(v)) goto done;
+            }
+        }
+        done:
+        *y = best;
+        *arg = bestIdx;
+    }
+
+    /// <summary>
+    /// 2×2 windows with stride 2 over rows r0 = row and r1 = row + w, eight outputs at a time with AVX2: the even and
+    /// odd columns are separated by a shuffle, then the four candidates are taken in window order (r0 even, r0 odd,
+    /// r1 even, r1 odd), each replacing the running maximum when greater, or NaN while the maximum is not yet NaN,
+    /// which is exactly the scalar loop's first-maximum / first-NaN rule. Returns the outputs done (a multiple of 8).
+    /// </summary>
+    private static unsafe int Max2x2Row(float* row, int w, float* y, int* arg, int ow, int rowIndex)
+    {
+        int ox = 0;
+        var step = Vector256.Create(0, 2, 4, 6, 8, 10, 12, 14);
+        var one = Vector256.Create(1); var wv = Vector256.Create(w); var w1 = Vector256.Create(w + 1);
+        for (; ox + 8 <= ow && 2 * ox + 16 <= w; ox += 8)
+        {
+            float* r0 = row + 2 * ox, r1 = r0 + w;
+            var a0 = Avx.LoadVector256(r0); var a1 = Avx.LoadVector256(r0 + 8);
+            var b0 = Avx.LoadVector256(r1); var b1 = Avx.LoadVector256(r1 + 8);
+            // shuffle picks (0, 2 | 0, 2) per 128-bit lane, the 64-bit permute restores column order
+            var e0 = Avx2.Permute4x64(Avx.Shuffle(a0, a1, 0b10_00_10_00).AsDouble(), 0b11_01_10_00).AsSingle();
+            var o0 = Avx2.Permute4x64(Avx.Shuffle(a0, a1, 0b11_01_11_01).AsDouble(), 0b11_01_10_00).AsSingle();
+            var e1 = Avx2.Permute4x64(Avx.Shuffle(b0, b1, 0b10_00_10_00).AsDouble(), 0b11_01_10_00).AsSingle();
+            var o1 = Avx2.Permute4x64(Avx.Shuffle(b0, b1, 0b11_01_11_01).AsDouble(), 0b11_01_10_00).AsSingle();
+            var best = e0;
+            var off = Vector256<int>.Zero;
+            Take(ref best, ref off, o0, one);
+            Take(ref best, ref off, e1, wv);
+            Take(ref best, ref off, o1, w1);
+            Avx.Store(y + ox, best);
+            Avx.Store(arg + ox, Avx2.Add(Avx2.Add(off, step), Vector256.Create(rowIndex + 2 * ox)));
+        }
+        return ox;
+
+        static void Take(ref Vector256<float> best, ref Vector256<int> off, Vector256<float> v, Vector256<int> vOff)
+        {
+            var greater = Avx.Compare(v, best, FloatComparisonMode.OrderedGreaterThanNonSignaling);
+            var nanFirst = Avx.And(Avx.Compare(v, v, FloatComparisonMode.UnorderedNonSignaling),
+                                   Avx.Compare(best, best, FloatComparisonMode.OrderedNonSignaling));
+            var take = Avx.Or(greater, nanFirst);
+            best = Avx.BlendVariable(best, v, take);
+            off = Avx.BlendVariable(off.AsSingle(), vOff.AsSingle(), take).AsInt32();
         }
     }
 
     /// <summary>dx[argmax] += dy; dx is overwritten.</summary>
     public static void MaxBackward(ReadOnlySpan<float> dy, ReadOnlySpan<int> argmax, Span<float> dx, PoolGeometry g)
+        => MaxBackward(dy, argmax, dx, g, Threading.Threads);
+
+    internal static unsafe void MaxBackward(ReadOnlySpan<float> dy, ReadOnlySpan<int> argmax, Span<float> dx, PoolGeometry g, int threads)
     {
-        dx.Clear();
-        int plane = g.OH * g.OW;
-        for (int p = 0; p < g.Planes; p++)
+        long outCount = (long)g.Planes * g.OH * g.OW;
+        if (dx.Length < (long)g.Planes * g.H * g.W || dy.Length < outCount || argmax.Length < outCount)
+            throw new ArgumentException($"max_pool2d backward: buffers too short for {g}");
+        fixed (float* pdy = dy, pdx = dx)
+        fixed (int* pa = argmax)
         {
-            var dxp = dx.Slice(p * g.H * g.W, g.H * g.W);
-            for (int i = 0; i < plane; i++) dxp[argmax[p * plane + i]] += dy[p * plane + i];
+            var body = new MaxBackwardBody { Dy = pdy, Dx = pdx, Argmax = pa, G = g, PlanesPerItem = PlanesPerItem(g) };
+            ForPlanes(ref body, g, threads);
+        }
+    }
+
+    private unsafe struct MaxBackwardBody : IParallelBody
+    {
+        public float* Dy, Dx;
+        public int* Argmax;
+        public PoolGeometry G;
+        public int PlanesPerItem;
+
+        public readonly void Invoke(int item)
+        {
+            var g = G;
+            int plane = g.OH * g.OW, inPlane = g.H * g.W;
+            int p0 = item * PlanesPerItem, p1 = Math.Min(g.Planes, p0 + PlanesPerItem);
+            new Span<float>(Dx + (long)p0 * inPlane, (p1 - p0) * inPlane).Clear();
+            for (int p = p0; p < p1; p++)
+            {
+                float* dxp = Dx + (long)p * inPlane, dyp = Dy + (long)p * plane;
+                int* ap = Argmax + (long)p * plane;
+                for (int i = 0; i < plane; i++) dxp[ap[i]] += dyp[i];
+            }
         }
     }
 

@@ -48,4 +48,28 @@ public class ElementwiseTests
 
         Assert.Equal(x.Sum(v => (double)v), Elementwise.Sum(x), 1e-9);
     }
+
+    /// <summary>Spans long enough to be cut in chunks over the threads give the serial results, every element.</summary>
+    [Theory]
+    [InlineData(Elementwise.ParallelThreshold)]
+    [InlineData(Elementwise.ParallelThreshold * 3 + 13)]
+    public void LongSpansSplitOverThreadsMatchScalar(int n)
+    {
+        var x = Data(n, 3); var y = Data(n, 4);
+        var z = new float[n];
+        Elementwise.Relu(x, z);
+        for (int i = 0; i < n; i++) Assert.Equal(Math.Max(x[i], 0f), z[i]);
+        Elementwise.ReluBackward(x, y, z);
+        for (int i = 0; i < n; i++) Assert.Equal(x[i] > 0 ? y[i] : 0f, z[i]);
+        Elementwise.Affine(x, 1.5f, -0.25f, z);
+        for (int i = 0; i < n; i++) Assert.Equal(1.5f * x[i] - 0.25f, z[i], 1e-6f);
+        Elementwise.AffineRelu(x, 1.5f, -0.25f, z);
+        for (int i = 0; i < n; i++) Assert.Equal(Math.Max(1.5f * x[i] - 0.25f, 0f), z[i], 1e-6f);
+        var acc = (float[])x.Clone();
+        Elementwise.AddInPlace(acc, y);
+        for (int i = 0; i < n; i++) Assert.Equal(x[i] + y[i], acc[i]);
+        double sum = 0;
+        for (int i = 0; i < n; i++) sum += x[i];
+        Assert.Equal(sum, Elementwise.Sum(x), 1e-6);
+    }
 }
