@@ -339,32 +339,7 @@ def _():
     return run(meta_of("vgg_block", num_convs=2, out_channels=8), {"input": x}, blk, module=blk)
 
 
-class ResNeXtBlock(nn.Module):
-    """Exactly d2l's ResNeXtBlock (chapter 8.6)."""
-
-    def __init__(self, num_channels, groups, bot_mul, use_1x1conv=False, strides=1):
-        super().__init__()
-        bot_channels = int(round(num_channels * bot_mul))
-        self.conv1 = nn.LazyConv2d(bot_channels, kernel_size=1, stride=1)
-        self.conv2 = nn.LazyConv2d(bot_channels, kernel_size=3, stride=strides, padding=1,
-                                   groups=bot_channels // groups)
-        self.conv3 = nn.LazyConv2d(num_channels, kernel_size=1, stride=1)
-        self.bn1 = nn.LazyBatchNorm2d()
-        self.bn2 = nn.LazyBatchNorm2d()
-        self.bn3 = nn.LazyBatchNorm2d()
-        if use_1x1conv:
-            self.conv4 = nn.LazyConv2d(num_channels, kernel_size=1, stride=strides)
-            self.bn4 = nn.LazyBatchNorm2d()
-        else:
-            self.conv4 = None
-
-    def forward(self, X):
-        Y = F.relu(self.bn1(self.conv1(X)))
-        Y = F.relu(self.bn2(self.conv2(Y)))
-        Y = self.bn3(self.conv3(Y))
-        if self.conv4:
-            X = self.bn4(self.conv4(X))
-        return F.relu(Y + X)
+from d2l_models import ResNeXtBlock  # noqa: E402  (exactly d2l's, chapter 8.6)
 
 
 @case("resnext_block")
