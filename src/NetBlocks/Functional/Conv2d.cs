@@ -12,12 +12,15 @@ public static partial class F
     /// </summary>
     public static Tensor Conv2d(Tensor x, Tensor weight, Tensor? bias = null, int stride = 1, int padding = 0, int groups = 1)
     {
-        using var profile = OpProfiler.Scope("Conv2d");
         var g = ConvShape(x.ShapeArray, weight.ShapeArray, bias?.ShapeArray, stride, padding, groups);
+        using var profile = OpProfiler.Scope(OpProfiler.Enabled ? "Conv2d " + Describe(g) : "Conv2d");
         var y = Tensor.Empty(g.N, g.OC, g.OH, g.OW);
         Convolution.Forward(x.RawData, x.Offset, weight.RawData, bias?.RawData, bias?.Offset ?? 0, y.RawData, y.Offset, g with { });
         return Node.ShouldRecord(x, weight, bias) ? new Conv2dBackward(x, weight, bias, g).Attach(y) : y;
     }
+
+    /// <summary>"64→128 3×3/1 g1 @48×48": the layer's shape in a profile.</summary>
+    private static string Describe(ConvGeometry g) => $"{g.C}→{g.OC} {g.KH}×{g.KW}/{g.Stride} g{g.Groups} @{g.H}×{g.W}";
 
     /// <summary>Validates conv2d shapes and returns the geometry, or throws with the expected and actual shapes.</summary>
     public static ConvGeometry ConvShape(int[] x, int[] w, int[]? bias, int stride, int padding, int groups)
@@ -47,7 +50,7 @@ public static partial class F
 
         protected internal override void Backward(Tensor dy)
         {
-            using var profile = OpProfiler.Scope("Conv2dBackward");
+            using var profile = OpProfiler.Scope(OpProfiler.Enabled ? "Conv2dBackward " + Describe(g) : "Conv2dBackward");
             if (NeedsGrad(0))
             {
                 var dx = Tensor.Empty(x.ShapeArray);

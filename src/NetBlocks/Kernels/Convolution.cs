@@ -43,31 +43,59 @@ public static unsafe class Convolution
     /// <summary>Whether the batch is split over the threads (else the GEMMs are).</summary>
     internal static bool SplitsBatch(ConvGeometry g, int threads) => threads > 1 && g.N >= threads;
 
+    /// <summary>Columns a GEMM should have at least: planes smaller than this are batched, several samples side by side.</summary>
+    internal static int BlockColumns { get; set; } = 1024; // settable for A/B benchmarks (1: one sample per GEMM)
+
+    /// <summary>
+    /// Planes at least this large run one sample per GEMM: measured on this AVX2 machine, gathering samples side by side
+    /// pays for its copies only on the smallest planes (6×6: 62 → 48 ms for a 128→128 layer's forward and backward;
+    /// 12×12: 138 → 159 ms, slower).
+    /// </summary>
+    internal static int BlockBelow { get; set; } = 64;
+
+    /// <summary>
+    /// Samples per GEMM: 1 for planes of at least <see cref="BlockBelow"/>; else enough samples side by side to reach
+    /// it (small planes make GEMMs too narrow to run fast), keeping at least four blocks per thread for balance.
+    /// A function of the shapes and the thread count only, so the summation order is too.
+    /// </summary>
+    internal static int SamplesPerBlock(ConvGeometry g, int threads)
+    {
+        int plane = g.OutPlane;
+        if (plane >= BlockBelow || plane >= BlockColumns) return 1;
+        int wanted = (BlockColumns + plane - 1) / plane;
+        int cap = Math.Max(1, g.N / (4 * Math.Max(1, threads)));
+        return Math.Max(1, Math.Min(wanted, cap));
+    }
+
     internal static void Forward(float[] x, int xOff, float[] w, float[]? bias, int biasOff, float[] y, int yOff, ConvGeometry g, int threads)
     {
+        bool split = SplitsBatch(g, threads);
+        int nb = SamplesPerBlock(g, threads), blocks = (g.N + nb - 1) / nb;
         fixed (float* px = x, pw = w, py = y, pb = bias)
         {
             var body = new ForwardBody
             {
-                X = px + xOff, W = pw, Bias = pb == null ? null : pb + biasOff, Y = py + yOff, G = g,
-                GemmThreads = SplitsBatch(g, threads) ? 1 : threads,
+                X = px + xOff, W = pw, Bias = pb == null ? null : pb + biasOff, Y = py + yOff, G = g, Block = nb,
+                GemmThreads = split ? 1 : threads,
             };
-            if (SplitsBatch(g, threads)) Threading.For(g.N, ref body, threads);
-            else for (int n = 0; n < g.N; n++) body.Invoke(n);
+            if (split) Threading.For(blocks, ref body, threads);
+            else for (int i = 0; i < blocks; i++) body.Invoke(i);
         }
     }
 
     internal static void BackwardData(float[] dy, int dyOff, float[] w, float[] dx, int dxOff, ConvGeometry g, int threads)
     {
+        bool split = SplitsBatch(g, threads);
+        int nb = SamplesPerBlock(g, threads), blocks = (g.N + nb - 1) / nb;
         fixed (float* pdy = dy, pw = w, pdx = dx)
         {
             var body = new BackwardDataBody
             {
-                Dy = pdy + dyOff, W = pw, Dx = pdx + dxOff, G = g,
-                GemmThreads = SplitsBatch(g, threads) ? 1 : threads,
+                Dy = pdy + dyOff, W = pw, Dx = pdx + dxOff, G = g, Block = nb,
+                GemmThreads = split ? 1 : threads,
             };
-            if (SplitsBatch(g, threads)) Threading.For(g.N, ref body, threads);
-            else for (int n = 0; n < g.N; n++) body.Invoke(n);
+            if (split) Threading.For(blocks, ref body, threads);
+            else for (int i = 0; i < blocks; i++) body.Invoke(i);
         }
     }
 
@@ -75,40 +103,45 @@ public static unsafe class Convolution
     {
         int wsize = g.OC * g.PatchSize;
         int chunks = SplitsBatch(g, threads) ? threads : 1;
-        // chunk 0 sums into dw, the others into their own slice of one pooled buffer; added in chunk order below
-        float[]? partial = chunks > 1 ? Tensors.TensorPool.Rent((chunks - 1) * wsize) : null;
-        try
+        // chunk 0 sums into dw, the others into their own slice of the calling thread's partial buffer (not the pool: one
+        // buffer per distinct weight size would stay retained there); the slices are added in chunk order below
+        float[]? partial = chunks > 1 ? PartialScratch((chunks - 1) * wsize) : null;
+        fixed (float* pdy = dy, px = x, pdw = dw, ppart = partial)
         {
-            fixed (float* pdy = dy, px = x, pdw = dw, ppart = partial)
+            var body = new BackwardWeightBody
             {
-                var body = new BackwardWeightBody
-                {
-                    Dy = pdy + dyOff, X = px + xOff, Dw = pdw, Partial = ppart, G = g, Chunks = chunks,
-                    GemmThreads = chunks > 1 ? 1 : threads,
-                };
-                if (chunks > 1) Threading.For(chunks, ref body, threads);
-                else body.Invoke(0);
-                for (int c = 1; c < chunks; c++)
-                    Elementwise.AddInPlace(new Span<float>(pdw, wsize), new ReadOnlySpan<float>(ppart + (long)(c - 1) * wsize, wsize));
+                Dy = pdy + dyOff, X = px + xOff, Dw = pdw, Partial = ppart, G = g, Chunks = chunks, Block = SamplesPerBlock(g, threads),
+                GemmThreads = chunks > 1 ? 1 : threads,
+            };
+            if (chunks > 1) Threading.For(chunks, ref body, threads);
+            else body.Invoke(0);
+            for (int c = 1; c < chunks; c++)
+                Elementwise.AddInPlace(new Span<float>(pdw, wsize), new ReadOnlySpan<float>(ppart + (long)(c - 1) * wsize, wsize));
 
-                if (db is not null)
+            if (db is not null)
+            {
+                fixed (float* pdb = db)
                 {
-                    fixed (float* pdb = db)
-                    {
-                        var bias = new BiasGradBody { Dy = pdy + dyOff, Db = pdb, G = g };
-                        if (threads > 1 && g.OC >= threads) Threading.For(g.OC, ref bias, threads);
-                        else for (int oc = 0; oc < g.OC; oc++) bias.Invoke(oc);
-                    }
+                    var bias = new BiasGradBody { Dy = pdy + dyOff, Db = pdb, G = g };
+                    if (threads > 1 && g.OC >= threads) Threading.For(g.OC, ref bias, threads);
+                    else for (int oc = 0; oc < g.OC; oc++) bias.Invoke(oc);
                 }
             }
         }
-        finally
-        {
-            if (partial is not null) Tensors.TensorPool.Return(partial);
-        }
+    }
+
+    [ThreadStatic] private static float[]? t_partial;
+
+    /// <summary>The calling thread's buffer for the per-chunk weight-gradient sums (grown, never shrunk).</summary>
+    private static float[] PartialScratch(int length)
+    {
+        var p = t_partial;
+        if (p is null || p.Length < length) t_partial = p = GC.AllocateUninitializedArray<float>(length);
+        return p;
     }
 
     [ThreadStatic] private static float[]? t_cols;
+    [ThreadStatic] private static float[]? t_rows;
 
     /// <summary>
     /// This thread's im2col buffer, at least <paramref name="length"/> floats (grown, never shrunk). Per thread rather than
@@ -122,38 +155,83 @@ public static unsafe class Convolution
         return cols;
     }
 
+    /// <summary>This thread's buffer for a block's output or output-gradient rows (og × samples·plane).</summary>
+    private static float[] RowScratch(int length)
+    {
+        var rows = t_rows;
+        if (rows is null || rows.Length < length) t_rows = rows = GC.AllocateUninitializedArray<float>(length);
+        return rows;
+    }
+
     /// <summary>Inside a batch split: 1. Otherwise the threads the GEMM's size is worth (small ones stay on one).</summary>
     private static int GemmThreadsFor(int threads, int m, int n, int k) => threads == 1 ? 1 : Math.Min(threads, Gemm.ThreadsFor(m, n, k));
 
-    /// <summary>y[n] = W · cols(x[n]) + b for one sample n (every group).</summary>
+    /// <summary>
+    /// Copies rows of <paramref name="count"/> samples side by side: dst[r, b·plane + j] = src[(n0 + b)·sampleStride + r·plane + j]
+    /// for r &lt; rows (dst rows ld apart); with <paramref name="scatter"/> the other way round.
+    /// </summary>
+    private static void CopyRows(float* src, long sampleStride, int rows, int plane, int count, float* dst, int ld, bool scatter)
+    {
+        for (int b = 0; b < count; b++)
+        for (int r = 0; r < rows; r++)
+        {
+            float* s = src + b * sampleStride + (long)r * plane;
+            float* d = dst + (long)r * ld + b * plane;
+            if (scatter) new ReadOnlySpan<float>(d, plane).CopyTo(new Span<float>(s, plane));
+            else new ReadOnlySpan<float>(s, plane).CopyTo(new Span<float>(d, plane));
+        }
+    }
+
+    /// <summary>
+    /// Fills cols (patch × count·plane, rows ld = count·plane apart) for samples n0.. of group gi: im2col side by side,
+    /// or the input rows themselves for a 1×1 convolution. Returns the B operand: x itself when one pointwise sample.
+    /// </summary>
+    private static float* Columns(float* x, ConvGeometry g, int n0, int count, int gi, float[]? cols, float* pc)
+    {
+        int cg = g.CinPerGroup, plane = g.OutPlane, ld = count * plane;
+        long inPlane = (long)g.H * g.W;
+        float* xs = x + ((long)n0 * g.C + gi * cg) * inPlane;
+        if (g.IsPointwise)
+        {
+            if (count == 1) return xs;
+            CopyRows(xs, g.C * inPlane, cg, plane, count, pc, ld, scatter: false);
+            return pc;
+        }
+        for (int b = 0; b < count; b++)
+            Im2Col.Unfold(new ReadOnlySpan<float>(xs + b * g.C * inPlane, (int)(cg * inPlane)), cg, g.H, g.W, g.KH, g.KW, g.Stride, g.Padding,
+                g.OH, g.OW, cols.AsSpan(b * plane), ld);
+        return pc;
+    }
+
+    /// <summary>y[n] = W · cols(x[n]) + b for a block of samples (every group).</summary>
     private struct ForwardBody : IParallelBody
     {
         public float* X, W, Bias, Y;
         public ConvGeometry G;
-        public int GemmThreads;
+        public int GemmThreads, Block;
 
-        public readonly void Invoke(int n)
+        public readonly void Invoke(int block)
         {
             var g = G;
-            int patch = g.PatchSize, plane = g.OutPlane, cg = g.CinPerGroup, og = g.CoutPerGroup;
-            float[]? cols = g.IsPointwise ? null : Scratch(patch * plane);
-            fixed (float* pc = cols)
+            int patch = g.PatchSize, plane = g.OutPlane, og = g.CoutPerGroup;
+            int n0 = block * Block, count = Math.Min(Block, g.N - n0), ld = count * plane;
+            float[]? cols = g.IsPointwise && count == 1 ? null : Scratch(patch * ld);
+            float[]? rows = count == 1 ? null : RowScratch(og * ld);
+            fixed (float* pc = cols, pr = rows)
             {
                 for (int gi = 0; gi < g.Groups; gi++)
                 {
-                    float* xs = X + ((long)n * g.C + gi * cg) * g.H * g.W;
-                    float* ys = Y + ((long)n * g.OC + gi * og) * plane;
-                    float* b = xs;
-                    if (cols is not null)
-                    {
-                        Im2Col.Unfold(new ReadOnlySpan<float>(xs, cg * g.H * g.W), cg, g.H, g.W, g.KH, g.KW, g.Stride, g.Padding, g.OH, g.OW, cols);
-                        b = pc;
-                    }
-                    Gemm.Sgemm(Gemm.ForcedPath, GemmThreadsFor(GemmThreads, og, plane, patch), false, false, og, plane, patch, 1f, W + (long)gi * og * patch, patch, b, plane, 0f, ys, plane);
+                    float* b = Columns(X, g, n0, count, gi, cols, pc);
+                    float* ys = Y + ((long)n0 * g.OC + gi * og) * plane;
+                    float* c = count == 1 ? ys : pr;
+                    Gemm.Sgemm(Gemm.ForcedPath, GemmThreadsFor(GemmThreads, og, ld, patch), false, false, og, ld, patch, 1f,
+                        W + (long)gi * og * patch, patch, b, ld, 0f, c, ld);
+                    if (count > 1) CopyRows(ys, (long)g.OC * plane, og, plane, count, pr, ld, scatter: true);
                 }
             }
             if (Bias != null)
             {
+                for (int n = n0; n < n0 + count; n++)
                 for (int oc = 0; oc < g.OC; oc++)
                 {
                     var row = new Span<float>(Y + ((long)n * g.OC + oc) * plane, plane);
@@ -163,49 +241,64 @@ public static unsafe class Convolution
         }
     }
 
-    /// <summary>dx[n] = col2im(Wᵀ · dy[n]) for one sample n (every group).</summary>
+    /// <summary>dx[n] = col2im(Wᵀ · dy[n]) for a block of samples (every group).</summary>
     private struct BackwardDataBody : IParallelBody
     {
         public float* Dy, W, Dx;
         public ConvGeometry G;
-        public int GemmThreads;
+        public int GemmThreads, Block;
 
-        public readonly void Invoke(int n)
+        public readonly void Invoke(int block)
         {
             var g = G;
             int patch = g.PatchSize, plane = g.OutPlane, cg = g.CinPerGroup, og = g.CoutPerGroup;
-            float[]? cols = g.IsPointwise ? null : Scratch(patch * plane);
-            fixed (float* pc = cols)
+            int n0 = block * Block, count = Math.Min(Block, g.N - n0), ld = count * plane;
+            long inPlane = (long)g.H * g.W;
+            float[]? cols = g.IsPointwise && count == 1 ? null : Scratch(patch * ld);
+            float[]? rows = count == 1 ? null : RowScratch(og * ld);
+            fixed (float* pc = cols, pr = rows)
             {
                 for (int gi = 0; gi < g.Groups; gi++)
                 {
-                    float* dys = Dy + ((long)n * g.OC + gi * og) * plane;
-                    float* dxs = Dx + ((long)n * g.C + gi * cg) * g.H * g.W;
-                    if (cols is null)
+                    float* dys = Dy + ((long)n0 * g.OC + gi * og) * plane;
+                    float* dxs = Dx + ((long)n0 * g.C + gi * cg) * inPlane;
+                    float* b = dys;
+                    if (count > 1)
                     {
-                        Gemm.Sgemm(Gemm.ForcedPath, GemmThreadsFor(GemmThreads, patch, plane, og), true, false, patch, plane, og, 1f, W + (long)gi * og * patch, patch, dys, plane, 0f, dxs, plane);
+                        CopyRows(dys, (long)g.OC * plane, og, plane, count, pr, ld, scatter: false);
+                        b = pr;
+                    }
+                    float* c = cols is null ? dxs : pc;
+                    Gemm.Sgemm(Gemm.ForcedPath, GemmThreadsFor(GemmThreads, patch, ld, og), true, false, patch, ld, og, 1f,
+                        W + (long)gi * og * patch, patch, b, ld, 0f, c, ld);
+                    if (cols is null) continue;
+                    if (g.IsPointwise)
+                    {
+                        CopyRows(dxs, g.C * inPlane, cg, plane, count, pc, ld, scatter: true);
                         continue;
                     }
-                    Gemm.Sgemm(Gemm.ForcedPath, GemmThreadsFor(GemmThreads, patch, plane, og), true, false, patch, plane, og, 1f, W + (long)gi * og * patch, patch, dys, plane, 0f, pc, plane);
-                    var dxSpan = new Span<float>(dxs, cg * g.H * g.W);
-                    dxSpan.Clear();
-                    Im2Col.FoldAdd(cols, cg, g.H, g.W, g.KH, g.KW, g.Stride, g.Padding, g.OH, g.OW, dxSpan);
+                    for (int s = 0; s < count; s++)
+                    {
+                        var dxSpan = new Span<float>(dxs + s * g.C * inPlane, (int)(cg * inPlane));
+                        dxSpan.Clear();
+                        Im2Col.FoldAdd(cols.AsSpan(s * plane), cg, g.H, g.W, g.KH, g.KW, g.Stride, g.Padding, g.OH, g.OW, dxSpan, ld);
+                    }
                 }
             }
         }
     }
 
-    /// <summary>Chunk c of the batch: its samples' Σ dy[n] · cols(x[n])ᵀ into dw (chunk 0) or its partial slice.</summary>
+    /// <summary>Chunk c of the batch: its samples' Σ dy[n] · cols(x[n])ᵀ, block by block, into dw (chunk 0) or its partial slice.</summary>
     private struct BackwardWeightBody : IParallelBody
     {
         public float* Dy, X, Dw, Partial;
         public ConvGeometry G;
-        public int Chunks, GemmThreads;
+        public int Chunks, GemmThreads, Block;
 
         public readonly void Invoke(int chunk)
         {
             var g = G;
-            int patch = g.PatchSize, plane = g.OutPlane, cg = g.CinPerGroup, og = g.CoutPerGroup;
+            int patch = g.PatchSize, plane = g.OutPlane, og = g.CoutPerGroup;
             int n0 = (int)((long)g.N * chunk / Chunks), n1 = (int)((long)g.N * (chunk + 1) / Chunks);
             float* acc = chunk == 0 ? Dw : Partial + (long)(chunk - 1) * g.OC * patch;
             if (n1 <= n0)
@@ -213,22 +306,25 @@ public static unsafe class Convolution
                 new Span<float>(acc, g.OC * patch).Clear();
                 return;
             }
-            float[]? cols = g.IsPointwise ? null : Scratch(patch * plane);
-            fixed (float* pc = cols)
+            for (int s0 = n0; s0 < n1; s0 += Block)
             {
-                for (int n = n0; n < n1; n++)
-                for (int gi = 0; gi < g.Groups; gi++)
+                int count = Math.Min(Block, n1 - s0), ld = count * plane;
+                float[]? cols = g.IsPointwise && count == 1 ? null : Scratch(patch * ld);
+                float[]? rows = count == 1 ? null : RowScratch(og * ld);
+                fixed (float* pc = cols, pr = rows)
                 {
-                    float* xs = X + ((long)n * g.C + gi * cg) * g.H * g.W;
-                    float* dys = Dy + ((long)n * g.OC + gi * og) * plane;
-                    float* b = xs;
-                    if (cols is not null)
+                    for (int gi = 0; gi < g.Groups; gi++)
                     {
-                        Im2Col.Unfold(new ReadOnlySpan<float>(xs, cg * g.H * g.W), cg, g.H, g.W, g.KH, g.KW, g.Stride, g.Padding, g.OH, g.OW, cols);
-                        b = pc;
+                        float* b = Columns(X, g, s0, count, gi, cols, pc);
+                        float* a = Dy + ((long)s0 * g.OC + gi * og) * plane;
+                        if (count > 1)
+                        {
+                            CopyRows(a, (long)g.OC * plane, og, plane, count, pr, ld, scatter: false);
+                            a = pr;
+                        }
+                        Gemm.Sgemm(Gemm.ForcedPath, GemmThreadsFor(GemmThreads, og, patch, ld), false, true, og, patch, ld, 1f, a, ld, b, ld,
+                            s0 == n0 ? 0f : 1f, acc + (long)gi * og * patch, patch);
                     }
-                    Gemm.Sgemm(Gemm.ForcedPath, GemmThreadsFor(GemmThreads, og, patch, plane), false, true, og, patch, plane, 1f, dys, plane, b, plane, n == n0 ? 0f : 1f,
-                        acc + (long)gi * og * patch, patch);
                 }
             }
         }

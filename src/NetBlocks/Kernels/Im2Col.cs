@@ -8,6 +8,11 @@ public static class Im2Col
 {
     public static void Unfold(ReadOnlySpan<float> x, int channels, int height, int width, int kh, int kw,
         int stride, int padding, int outH, int outW, Span<float> cols)
+        => Unfold(x, channels, height, width, kh, kw, stride, padding, outH, outW, cols, outH * outW);
+
+    /// <summary>As <see cref="Unfold(ReadOnlySpan{float}, int, int, int, int, int, int, int, int, int, Span{float})"/> with the rows of cols <paramref name="ld"/> floats apart (several samples side by side).</summary>
+    public static void Unfold(ReadOnlySpan<float> x, int channels, int height, int width, int kh, int kw,
+        int stride, int padding, int outH, int outW, Span<float> cols, int ld)
     {
         int plane = outH * outW;
         for (int c = 0; c < channels; c++)
@@ -16,7 +21,7 @@ public static class Im2Col
             for (int ky = 0; ky < kh; ky++)
             for (int kx = 0; kx < kw; kx++)
             {
-                var row = cols.Slice(((c * kh + ky) * kw + kx) * plane, plane);
+                var row = cols.Slice(((c * kh + ky) * kw + kx) * ld, plane);
                 for (int oy = 0; oy < outH; oy++)
                 {
                     int iy = oy * stride - padding + ky;
@@ -49,6 +54,11 @@ public static class Im2Col
     /// <summary>The adjoint of <see cref="Unfold"/>: dx[c, iy, ix] += Σ cols over every window position that reads it.</summary>
     public static void FoldAdd(ReadOnlySpan<float> cols, int channels, int height, int width, int kh, int kw,
         int stride, int padding, int outH, int outW, Span<float> dx)
+        => FoldAdd(cols, channels, height, width, kh, kw, stride, padding, outH, outW, dx, outH * outW);
+
+    /// <summary>As <see cref="FoldAdd(ReadOnlySpan{float}, int, int, int, int, int, int, int, int, int, Span{float})"/> with the rows of cols <paramref name="ld"/> floats apart.</summary>
+    public static void FoldAdd(ReadOnlySpan<float> cols, int channels, int height, int width, int kh, int kw,
+        int stride, int padding, int outH, int outW, Span<float> dx, int ld)
     {
         int plane = outH * outW;
         for (int c = 0; c < channels; c++)
@@ -57,7 +67,7 @@ public static class Im2Col
             for (int ky = 0; ky < kh; ky++)
             for (int kx = 0; kx < kw; kx++)
             {
-                var row = cols.Slice(((c * kh + ky) * kw + kx) * plane, plane);
+                var row = cols.Slice(((c * kh + ky) * kw + kx) * ld, plane);
                 for (int oy = 0; oy < outH; oy++)
                 {
                     int iy = oy * stride - padding + ky;

@@ -59,6 +59,10 @@ public class ConvolutionTests
     [InlineData(5, 4, 8, 8, 8, 3, 2, 1, 2)]
     [InlineData(7, 8, 6, 7, 16, 1, 1, 0, 1)]
     [InlineData(3, 3, 12, 10, 5, 5, 1, 2, 1)]
+    [InlineData(16, 6, 6, 6, 8, 3, 1, 1, 2)]   // small planes: several samples side by side per GEMM
+    [InlineData(33, 8, 5, 5, 8, 1, 1, 0, 1)]   // pointwise, blocks of samples gathered and scattered, a ragged last block
+    [InlineData(20, 4, 7, 7, 6, 1, 2, 0, 2)]   // strided 1×1 through im2col, grouped
+    [InlineData(40, 16, 4, 4, 16, 3, 1, 1, 4)]
     public void EveryThreadCountMatchesTheTwinAndRepeatsExactly(int n, int c, int h, int w, int oc, int k, int s, int p, int g)
     {
         var geo = new ConvGeometry(n, c, h, w, oc, k, k, s, p, g);
