@@ -24,7 +24,6 @@ public static unsafe class GemmBenchmark
         var b = new float[size * size];
         var c = new float[size * size];
         for (int i = 0; i < a.Length; i++) { a[i] = rng.NextFloat() - 0.5f; b[i] = rng.NextFloat() - 0.5f; }
-        Threading.Threads = threads;
         var times = new double[repetitions];
         fixed (float* pa = a, pb = b, pc = c)
         {

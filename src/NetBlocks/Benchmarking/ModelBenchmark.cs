@@ -75,7 +75,20 @@ public static class ModelBenchmark
     private static BenchResult Run(BenchSettings s, bool training)
     {
         s.Validate();
+        int savedThreads = Threading.Threads;
         Threading.Threads = s.EffectiveThreads;
+        try
+        {
+            return Measure(s, training);
+        }
+        finally
+        {
+            Threading.Threads = savedThreads;
+        }
+    }
+
+    private static BenchResult Measure(BenchSettings s, bool training)
+    {
         int[] shape = [s.Batch, s.InputChannels, s.Resize, s.Resize];
         var rng = new RandomGenerator(s.Seed);
         RandomGenerator.ManualSeed(s.Seed);
