@@ -19,6 +19,7 @@ public class MemoryBoundTests
     [Fact]
     public void AThousandTrainingStepsKeepTheHeapAndThePoolBounded()
     {
+        TensorPool.Clear(); // the pool is process-wide: start from what this test alone needs (its collection runs alone)
         RandomGenerator.ManualSeed(1);
         var model = new Sequential(
             Conv2d.Lazy(8, 3, padding: 1), new BatchNorm2d(), new ReLU(), new MaxPool2d(2),
@@ -62,6 +63,6 @@ public class MemoryBoundTests
         Assert.True(evalPoolGrowth <= 300 * 16 * 10 * 4, $"evaluation allocated {evalPoolGrowth} pool bytes: more than its outputs");
         long heapAfterEval = GC.GetTotalMemory(forceFullCollection: true) - heapAfterWarmup;
         Assert.True(heapAfterEval < 4 << 20, $"the managed heap grew by {heapAfterEval} bytes with evaluation");
-        Assert.True(TensorPool.RetainedBytes < 64 << 20, $"the pool retains {TensorPool.RetainedBytes} bytes");
+        Assert.True(TensorPool.RetainedBytes < 16 << 20, $"the pool retains {TensorPool.RetainedBytes} bytes for a 16×1×12×12 model");
     }
 }
