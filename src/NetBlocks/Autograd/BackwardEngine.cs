@@ -44,23 +44,28 @@ internal static class BackwardEngine
                 node.PendingGrad = null;
                 node.Backward(g);
                 g.Release();
+                // Every consumer of this node's output ran before it (reverse topological order): nothing in the
+                // graph reads the output or the node's saved state again, so both go back to the pool now, which
+                // keeps backward's peak memory at the activations still ahead, as PyTorch does.
+                Free(node, root);
             }
         }
         finally
         {
-            foreach (var node in order)
-            {
-                node.PendingGrad?.Release();
-                node.PendingGrad = null;
-                node.ReleaseSaved();
-                if (node.Output is { } output)
-                {
-                    output.GradFn = null;
-                    if (!ReferenceEquals(output, root)) output.Release();
-                }
-                node.Output = null;
-            }
+            foreach (var node in order) Free(node, root); // the nodes no gradient reached, or all after an error
         }
+    }
+
+    /// <summary>Releases what a node kept for backward and its output (the root survives), once. Idempotent.</summary>
+    private static void Free(Node node, Tensor root)
+    {
+        node.PendingGrad?.Release();
+        node.PendingGrad = null;
+        if (node.Output is not { } output) return;
+        node.ReleaseSaved();
+        output.GradFn = null;
+        if (!ReferenceEquals(output, root)) output.Release();
+        node.Output = null;
     }
 
     /// <summary>Nodes ordered so that every node comes after the nodes that consume its output (root first).</summary>

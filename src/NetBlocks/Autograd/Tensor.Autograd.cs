@@ -28,6 +28,16 @@ public sealed partial class Tensor
 
     internal bool NeedsGrad => _requiresGrad || GradFn is not null;
 
+    /// <summary>How many recorded backward functions read this tensor's values (not just its shape).</summary>
+    internal int BackwardReaders { get; private set; }
+
+    /// <summary>Marks this tensor as read by a backward function, so it is kept until Backward() (see Module.Done).</summary>
+    internal Tensor KeepForBackward()
+    {
+        BackwardReaders++;
+        return this;
+    }
+
     /// <summary>Computes the gradients of this scalar with respect to every leaf that requires grad, then frees the graph.</summary>
     public void Backward() => BackwardEngine.Run(this, null);
 

@@ -54,7 +54,7 @@ public static partial class F
         }
         var y = Tensor.Empty(x.ShapeArray);
         Kernel.Normalize(x.Span, n, c, s, mean, invstd, weight is null ? default : weight.Span, bias is null ? default : bias.Span, y.Span);
-        return Node.ShouldRecord(x, weight, bias) ? new BatchNorm2dBackward(x, weight, bias, mean, invstd, training).Attach(y) : y;
+        return Node.ShouldRecord(x, weight, bias) ? new BatchNorm2dBackward(x.KeepForBackward(), weight, bias, mean, invstd, training).Attach(y) : y;
     }
 
     /// <summary>

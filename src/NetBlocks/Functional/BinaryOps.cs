@@ -19,13 +19,16 @@ public static partial class F
     /// <summary>z = x / y with broadcasting.</summary>
     public static Tensor Div(Tensor x, Tensor y) => Binary(BinaryOp.Divide, x, y);
 
+    /// <summary>Products and quotients read their operands in backward; sums and differences do not.</summary>
+    private static Tensor Reads(BinaryOp op, Tensor t) => op is BinaryOp.Multiply or BinaryOp.Divide ? t.KeepForBackward() : t;
+
     private static Tensor Binary(BinaryOp op, Tensor x, Tensor y)
     {
         using var profile = OpProfiler.Scope("Binary");
         var shape = ShapeUtil.Broadcast(x.Shape, y.Shape);
         var z = Tensor.Empty(shape);
         Broadcasting.Binary(op, x.Span, x.ShapeArray, y.Span, y.ShapeArray, z.Span, shape);
-        return Node.ShouldRecord(x, y) ? new BinaryBackward(op, x, y).Attach(z) : z;
+        return Node.ShouldRecord(x, y) ? new BinaryBackward(op, Reads(op, x), Reads(op, y)).Attach(z) : z;
     }
 
     /// <summary>

@@ -16,7 +16,7 @@ public static partial class F
         using var profile = OpProfiler.Scope(OpProfiler.Enabled ? "Conv2d " + Describe(g) : "Conv2d");
         var y = Tensor.Empty(g.N, g.OC, g.OH, g.OW);
         Convolution.Forward(x.RawData, x.Offset, weight.RawData, bias?.RawData, bias?.Offset ?? 0, y.RawData, y.Offset, g with { });
-        return Node.ShouldRecord(x, weight, bias) ? new Conv2dBackward(x, weight, bias, g).Attach(y) : y;
+        return Node.ShouldRecord(x, weight, bias) ? new Conv2dBackward(x.KeepForBackward(), weight.KeepForBackward(), bias, g).Attach(y) : y;
     }
 
     /// <summary>"64→128 3×3/1 g1 @48×48": the layer's shape in a profile.</summary>

@@ -20,7 +20,7 @@ public static partial class F
             var ys = y.Span; var bs = bias.Span;
             for (int i = 0; i < n; i++) Elementwise.AddInPlace(ys.Slice(i * outF, outF), bs);
         }
-        return Node.ShouldRecord(x, weight, bias) ? new LinearBackward(x, weight, bias).Attach(y) : y;
+        return Node.ShouldRecord(x, weight, bias) ? new LinearBackward(x.KeepForBackward(), weight.KeepForBackward(), bias).Attach(y) : y;
     }
 
     /// <summary>y = x · Wᵀ + b. dx = dy · W, dW = dyᵀ · x, db = Σₙ dy.</summary>

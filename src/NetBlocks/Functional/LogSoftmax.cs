@@ -12,7 +12,7 @@ public static partial class F
         if (x.Rank != 2) throw new ArgumentException($"log_softmax: expected (N, K), got {ShapeUtil.Format(x.Shape)}");
         var y = Tensor.Empty(x.ShapeArray);
         Kernel.LogSoftmax(x.Span, y.Span, x.Size(0), x.Size(1));
-        return Node.ShouldRecord(x) ? new LogSoftmaxBackward(x, y).Attach(y) : y;
+        return Node.ShouldRecord(x) ? new LogSoftmaxBackward(x, y.KeepForBackward()).Attach(y) : y;
     }
 
     /// <summary>y = log softmax(x). dx = dy − exp(y)·Σ dy (per row).</summary>

@@ -14,7 +14,7 @@ public static partial class F
         int m = a.Size(0), k = a.Size(1), n = b.Size(1);
         var c = Tensor.Empty(m, n);
         Gemm.Sgemm(false, false, m, n, k, 1f, a.Span, k, b.Span, n, 0f, c.Span, n);
-        return Node.ShouldRecord(a, b) ? new MatMulBackward(a, b).Attach(c) : c;
+        return Node.ShouldRecord(a, b) ? new MatMulBackward(a.KeepForBackward(), b.KeepForBackward()).Attach(c) : c;
     }
 
     /// <summary>C = A · B. dA = dC · Bᵀ, dB = Aᵀ · dC.</summary>

@@ -15,7 +15,7 @@ public static partial class F
         // no indices are kept: the backward finds each window's maximum again in x (saved anyway as the input),
         // which costs a pass over x but no memory between forward and backward and no allocation
         Pooling.MaxForward(x.Span, y.Span, g);
-        return Node.ShouldRecord(x) ? new MaxPool2dBackward(x, g).Attach(y) : y;
+        return Node.ShouldRecord(x) ? new MaxPool2dBackward(x.KeepForBackward(), g).Attach(y) : y;
     }
 
     internal static PoolGeometry PoolShape(string op, int[] x, int kernel, int stride, int padding)

@@ -12,7 +12,7 @@ public static partial class F
         using var profile = OpProfiler.Scope("Relu");
         var y = Tensor.Empty(x.ShapeArray);
         Elementwise.Relu(x.Span, y.Span);
-        return Node.ShouldRecord(x) ? new ReluBackward(x, y).Attach(y) : y;
+        return Node.ShouldRecord(x) ? new ReluBackward(x, y.KeepForBackward()).Attach(y) : y;
     }
 
     /// <summary>

@@ -12,7 +12,7 @@ public static partial class F
         using var profile = OpProfiler.Scope("Sigmoid");
         var y = Tensor.Empty(x.ShapeArray);
         Elementwise.Sigmoid(x.Span, y.Span);
-        return Node.ShouldRecord(x) ? new SigmoidBackward(x, y).Attach(y) : y;
+        return Node.ShouldRecord(x) ? new SigmoidBackward(x, y.KeepForBackward()).Attach(y) : y;
     }
 
     /// <summary>y = σ(x). dx = dy · y · (1 − y).</summary>

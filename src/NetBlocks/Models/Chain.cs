@@ -36,7 +36,7 @@ public sealed class Chain : Module
         {
             var next = child.Forward(h);
             // Without a graph nobody else holds an intermediate: its buffer goes back as soon as it is consumed.
-            if (!GradMode.IsEnabled && !ReferenceEquals(h, x) && !ReferenceEquals(next, h)) h.Release();
+            if (!ReferenceEquals(h, x) && !ReferenceEquals(next, h)) Done(h);
             h = next;
         }
         return h;

@@ -53,12 +53,13 @@ public sealed class RegNetModel : Module
     {
         var stem = _stem.Forward(x);
         var h = _trunk.Forward(stem);
-        if (!GradMode.IsEnabled && !ReferenceEquals(h, stem)) stem.Release();
+        if (!ReferenceEquals(h, stem)) Done(stem);
         var pooled = _avgpool.Forward(h);
-        if (!GradMode.IsEnabled) h.Release();
+        Done(h);
         var flat = F.Flatten(pooled, 1);
         var y = _fc.Forward(flat);
-        if (!GradMode.IsEnabled) { flat.Release(); pooled.Release(); }
+        Done(flat);
+        Done(pooled);
         return y;
     }
 
@@ -157,13 +158,10 @@ internal static class Residual
         var y = f.Forward(x);
         var shortcut = proj is null ? x : proj.Forward(x);
         var sum = F.Add(shortcut, y);
-        if (!GradMode.IsEnabled)
-        {
-            y.Release();
-            if (!ReferenceEquals(shortcut, x)) shortcut.Release();
-        }
+        Module.Done(y);
+        if (!ReferenceEquals(shortcut, x)) Module.Done(shortcut);
         var output = F.Relu(sum);
-        if (!GradMode.IsEnabled && !ReferenceEquals(output, sum)) sum.Release();
+        if (!ReferenceEquals(output, sum)) Module.Done(sum);
         return output;
     }
 

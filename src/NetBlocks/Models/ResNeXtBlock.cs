@@ -54,11 +54,8 @@ public sealed class ResNeXtBlock : Module
         y = Then(Then(y, _conv3.Forward), _bn3.Forward);
         var shortcut = _conv4 is null ? x : Then(_conv4.Forward(x), _bn4!.Forward);
         var sum = F.Add(y, shortcut);
-        if (!GradMode.IsEnabled)
-        {
-            y.Release();
-            if (!ReferenceEquals(shortcut, x)) shortcut.Release();
-        }
+        Done(y);
+        if (!ReferenceEquals(shortcut, x)) Done(shortcut);
         return Then(sum, F.Relu);
     }
 

@@ -38,11 +38,8 @@ public sealed class ResNetBlock : Module
         y = Then(y, _bn2.Forward);
         var shortcut = _conv3 is null ? x : _conv3.Forward(x);
         var sum = F.Add(y, shortcut);
-        if (!GradMode.IsEnabled)
-        {
-            y.Release();
-            if (!ReferenceEquals(shortcut, x)) shortcut.Release();
-        }
+        Done(y);
+        if (!ReferenceEquals(shortcut, x)) Done(shortcut);
         return Then(sum, F.Relu);
     }
 

@@ -33,7 +33,7 @@ public sealed class SqueezeExcitation : Module
         s = Then(s, _fc2.Forward);
         s = Then(s, F.Sigmoid);
         var y = F.Mul(x, s);
-        if (!GradMode.IsEnabled) s.Release();
+        Done(s);
         return y;
     }
 

@@ -42,8 +42,19 @@ public abstract class Module
     protected static Tensor Then(Tensor h, Func<Tensor, Tensor> f)
     {
         var next = f(h);
-        if (!Autograd.GradMode.IsEnabled && !ReferenceEquals(next, h)) h.Release();
+        if (!ReferenceEquals(next, h)) Done(h);
         return next;
+    }
+
+    /// <summary>
+    /// Gives back an intermediate this module made and has finished with, when nothing else can need it: without a
+    /// graph, always; with a graph, when it is the graph's own (not a leaf) and no backward function reads its values
+    /// (e.g. a convolution's output consumed by ReLU, whose backward reads only its own output). Backward() would free
+    /// it anyway; freeing it now keeps peak training memory at what backward really needs, as PyTorch does.
+    /// </summary>
+    protected internal static void Done(Tensor t)
+    {
+        if (!Autograd.GradMode.IsEnabled || (t.GradFn is not null && t.BackwardReaders == 0)) t.Release();
     }
 
     /// <summary>

@@ -34,8 +34,8 @@ public sealed class Sequential : Module
         foreach (var (_, child) in Children)
         {
             var next = child.Forward(h);
-            // Without a graph nobody else holds an intermediate: give its buffer back as soon as it is consumed.
-            if (!GradMode.IsEnabled && !ReferenceEquals(h, x) && !ReferenceEquals(next, h)) h.Release();
+            // Nobody else holds an intermediate: give its buffer back as soon as it is consumed, unless backward reads it.
+            if (!ReferenceEquals(h, x) && !ReferenceEquals(next, h)) Done(h);
             h = next;
         }
         return h;
