@@ -44,85 +44,17 @@ TARGETS = [
 # ----------------------------------------------------------------------------------------------- the PyTorch models
 
 def build_model(name, torch, nn):
-    """d2l's networks, exactly as the d2l book defines them (lazy layers, materialised by the caller's first forward)."""
-
-    def vgg_block(num_convs, out_channels):
-        layers = []
-        for _ in range(num_convs):
-            layers.append(nn.LazyConv2d(out_channels, kernel_size=3, padding=1))
-            layers.append(nn.ReLU())
-        layers.append(nn.MaxPool2d(kernel_size=2, stride=2))
-        return nn.Sequential(*layers)
-
-    def vgg(arch, num_classes=10):
-        blocks = [vgg_block(*b) for b in arch]
-        return nn.Sequential(*blocks, nn.Flatten(),
-                             nn.LazyLinear(4096), nn.ReLU(), nn.Dropout(0.5),
-                             nn.LazyLinear(4096), nn.ReLU(), nn.Dropout(0.5),
-                             nn.LazyLinear(num_classes))
-
-    def nin_block(out_channels, kernel_size, strides, padding):
-        return nn.Sequential(
-            nn.LazyConv2d(out_channels, kernel_size, strides, padding), nn.ReLU(),
-            nn.LazyConv2d(out_channels, kernel_size=1), nn.ReLU(),
-            nn.LazyConv2d(out_channels, kernel_size=1), nn.ReLU())
-
-    def nin(num_classes=10):
-        return nn.Sequential(
-            nin_block(96, kernel_size=11, strides=4, padding=0), nn.MaxPool2d(3, stride=2),
-            nin_block(256, kernel_size=5, strides=1, padding=2), nn.MaxPool2d(3, stride=2),
-            nin_block(384, kernel_size=3, strides=1, padding=1), nn.MaxPool2d(3, stride=2),
-            nn.Dropout(0.5),
-            nin_block(num_classes, kernel_size=3, strides=1, padding=1),
-            nn.AdaptiveAvgPool2d((1, 1)), nn.Flatten())
-
-    F = torch.nn.functional
-
-    class ResNeXtBlock(nn.Module):
-        def __init__(self, num_channels, groups, bot_mul, use_1x1conv=False, strides=1):
-            super().__init__()
-            bot_channels = int(round(num_channels * bot_mul))
-            self.conv1 = nn.LazyConv2d(bot_channels, kernel_size=1, stride=1)
-            self.conv2 = nn.LazyConv2d(bot_channels, kernel_size=3, stride=strides, padding=1, groups=bot_channels // groups)
-            self.conv3 = nn.LazyConv2d(num_channels, kernel_size=1, stride=1)
-            self.bn1 = nn.LazyBatchNorm2d()
-            self.bn2 = nn.LazyBatchNorm2d()
-            self.bn3 = nn.LazyBatchNorm2d()
-            if use_1x1conv:
-                self.conv4 = nn.LazyConv2d(num_channels, kernel_size=1, stride=strides)
-                self.bn4 = nn.LazyBatchNorm2d()
-            else:
-                self.conv4 = None
-
-        def forward(self, X):
-            Y = F.relu(self.bn1(self.conv1(X)))
-            Y = F.relu(self.bn2(self.conv2(Y)))
-            Y = self.bn3(self.conv3(Y))
-            if self.conv4:
-                X = self.bn4(self.conv4(X))
-            return F.relu(Y + X)
-
-    def anynet(arch, stem_channels, num_classes=10):
-        net = nn.Sequential(nn.Sequential(
-            nn.LazyConv2d(stem_channels, kernel_size=3, stride=2, padding=1), nn.LazyBatchNorm2d(), nn.ReLU()))
-        for i, (depth, num_channels, groups, bot_mul) in enumerate(arch):
-            blk = []
-            for j in range(depth):
-                if j == 0:
-                    blk.append(ResNeXtBlock(num_channels, groups, bot_mul, use_1x1conv=True, strides=2))
-                else:
-                    blk.append(ResNeXtBlock(num_channels, groups, bot_mul))
-            net.add_module(f"stage{i + 1}", nn.Sequential(*blk))
-        net.add_module("head", nn.Sequential(nn.AdaptiveAvgPool2d((1, 1)), nn.Flatten(), nn.LazyLinear(num_classes)))
-        return net
-
-    if name == "vgg11/4":
-        return vgg(((1, 16), (1, 32), (2, 64), (2, 128), (2, 128)))
-    if name == "nin":
-        return nin()
-    if name == "regnetx32":
-        return anynet(((4, 32, 16, 1), (6, 80, 16, 1)), 32)
-    raise SystemExit(f"unknown model {name}")
+    """d2l's networks as the book defines them (tools/d2l_models.py): lazy layers, materialised by the caller's first forward."""
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
+    import d2l_models as d2l
+    builders = {
+        "vgg11/4": lambda: d2l.d2l_vgg(((1, 16), (1, 32), (2, 64), (2, 128), (2, 128))),
+        "nin": d2l.d2l_nin,
+        "regnetx32": lambda: d2l.d2l_anynet(d2l.REGNETX32, 32),
+    }
+    if name not in builders:
+        raise SystemExit(f"unknown model {name}")
+    return builders[name]()
 
 
 def torch_worker(mode, model_name, resize, batch, threads, steps, warmup):
