@@ -52,81 +52,17 @@ class FashionMNIST(torch.utils.data.Dataset):
         return self.trans(Image.fromarray(self.images[i], mode='L')), self.labels[i]
 
 
-# --- the seeds' models (d2l) -------------------------------------------------------------------------------------
+# --- the seeds' models (d2l), shared with the fixture scripts -------------------------------------------------------
 
-def vgg_block(num_convs, out_channels):
-    layers = []
-    for _ in range(num_convs):
-        layers.append(nn.LazyConv2d(out_channels, kernel_size=3, padding=1))
-        layers.append(nn.ReLU())
-    layers.append(nn.MaxPool2d(kernel_size=2, stride=2))
-    return nn.Sequential(*layers)
-
-
-def vgg(arch, num_classes=10):
-    return nn.Sequential(*[vgg_block(*a) for a in arch], nn.Flatten(),
-                         nn.LazyLinear(4096), nn.ReLU(), nn.Dropout(0.5),
-                         nn.LazyLinear(4096), nn.ReLU(), nn.Dropout(0.5),
-                         nn.LazyLinear(num_classes))
-
-
-def nin_block(out_channels, kernel_size, strides, padding):
-    return nn.Sequential(
-        nn.LazyConv2d(out_channels, kernel_size, strides, padding), nn.ReLU(),
-        nn.LazyConv2d(out_channels, kernel_size=1), nn.ReLU(),
-        nn.LazyConv2d(out_channels, kernel_size=1), nn.ReLU())
-
-
-def nin(num_classes=10):
-    return nn.Sequential(
-        nin_block(96, kernel_size=11, strides=4, padding=0), nn.MaxPool2d(3, stride=2),
-        nin_block(256, kernel_size=5, strides=1, padding=2), nn.MaxPool2d(3, stride=2),
-        nin_block(384, kernel_size=3, strides=1, padding=1), nn.MaxPool2d(3, stride=2),
-        nn.Dropout(0.5),
-        nin_block(num_classes, kernel_size=3, strides=1, padding=1),
-        nn.AdaptiveAvgPool2d((1, 1)), nn.Flatten())
-
-
-class ResNeXtBlock(nn.Module):
-    def __init__(self, num_channels, groups, bot_mul, use_1x1conv=False, strides=1):
-        super().__init__()
-        bot_channels = int(round(num_channels * bot_mul))
-        self.conv1 = nn.LazyConv2d(bot_channels, kernel_size=1, stride=1)
-        self.conv2 = nn.LazyConv2d(bot_channels, kernel_size=3, stride=strides, padding=1, groups=bot_channels // groups)
-        self.conv3 = nn.LazyConv2d(num_channels, kernel_size=1, stride=1)
-        self.bn1, self.bn2, self.bn3 = nn.LazyBatchNorm2d(), nn.LazyBatchNorm2d(), nn.LazyBatchNorm2d()
-        if use_1x1conv:
-            self.conv4 = nn.LazyConv2d(num_channels, kernel_size=1, stride=strides)
-            self.bn4 = nn.LazyBatchNorm2d()
-        else:
-            self.conv4 = None
-
-    def forward(self, X):
-        Y = F.relu(self.bn1(self.conv1(X)))
-        Y = F.relu(self.bn2(self.conv2(Y)))
-        Y = self.bn3(self.conv3(Y))
-        if self.conv4:
-            X = self.bn4(self.conv4(X))
-        return F.relu(Y + X)
-
-
-def anynet(arch, stem_channels, num_classes=10):
-    net = nn.Sequential(nn.Sequential(nn.LazyConv2d(stem_channels, kernel_size=3, stride=2, padding=1),
-                                      nn.LazyBatchNorm2d(), nn.ReLU()))
-    for i, (depth, num_channels, groups, bot_mul) in enumerate(arch):
-        blk = [ResNeXtBlock(num_channels, groups, bot_mul, use_1x1conv=True, strides=2) if j == 0
-               else ResNeXtBlock(num_channels, groups, bot_mul) for j in range(depth)]
-        net.add_module(f'stage{i + 1}', nn.Sequential(*blk))
-    net.add_module('head', nn.Sequential(nn.AdaptiveAvgPool2d((1, 1)), nn.Flatten(), nn.LazyLinear(num_classes)))
-    return net
-
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'tools'))
+from d2l_models import REGNETX32, d2l_anynet, d2l_nin, d2l_vgg  # noqa: E402
 
 MODELS = {
-    'vgg11/4': lambda: vgg(((1, 16), (1, 32), (2, 64), (2, 128), (2, 128))),
-    'vgg11': lambda: vgg(((1, 64), (1, 128), (2, 256), (2, 512), (2, 512))),
-    'vgg19/4': lambda: vgg(((2, 16), (2, 32), (4, 64), (4, 128), (4, 128))),
-    'nin': nin,
-    'regnetx32': lambda: anynet(((4, 32, 16, 1), (6, 80, 16, 1)), 32),
+    'vgg11/4': lambda: d2l_vgg(((1, 16), (1, 32), (2, 64), (2, 128), (2, 128))),
+    'vgg11': lambda: d2l_vgg(((1, 64), (1, 128), (2, 256), (2, 512), (2, 512))),
+    'vgg19/4': lambda: d2l_vgg(((2, 16), (2, 32), (4, 64), (4, 128), (4, 128))),
+    'nin': d2l_nin,
+    'regnetx32': lambda: d2l_anynet(REGNETX32, 32),
 }
 LEARNING_RATES = {'vgg11/4': 0.01, 'vgg11': 0.01, 'vgg19/4': 0.02, 'nin': 0.05, 'regnetx32': 0.05}
 
