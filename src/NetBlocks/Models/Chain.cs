@@ -1,4 +1,3 @@
-using NetBlocks.Autograd;
 using NetBlocks.Nn;
 using NetBlocks.Tensors;
 
@@ -29,23 +28,7 @@ public sealed class Chain : Module
 
     public Module this[string name] => Children.First(c => c.Name == name).Module;
 
-    protected override Tensor ForwardImpl(Tensor x)
-    {
-        var h = x;
-        foreach (var (_, child) in Children)
-        {
-            var next = child.Forward(h);
-            // Without a graph nobody else holds an intermediate: its buffer goes back as soon as it is consumed.
-            if (!ReferenceEquals(h, x) && !ReferenceEquals(next, h)) Done(h);
-            h = next;
-        }
-        return h;
-    }
+    protected override Tensor ForwardImpl(Tensor x) => ForwardChildrenInOrder(x);
 
-    protected override int[] InferShape(int[] input)
-    {
-        var shape = input;
-        foreach (var (_, child) in Children) shape = child.Build(shape);
-        return shape;
-    }
+    protected override int[] InferShape(int[] input) => BuildChildrenInOrder(input);
 }

@@ -47,6 +47,30 @@ public abstract class Module
     }
 
     /// <summary>
+    /// Runs the children one after another, as nn.Sequential: each consumes the previous one's output. An intermediate
+    /// goes back to the pool as soon as the next child has consumed it, unless backward reads it (see <see cref="Done"/>).
+    /// </summary>
+    protected Tensor ForwardChildrenInOrder(Tensor x)
+    {
+        var h = x;
+        foreach (var (_, child) in _children)
+        {
+            var next = child.Forward(h);
+            if (!ReferenceEquals(h, x) && !ReferenceEquals(next, h)) Done(h);
+            h = next;
+        }
+        return h;
+    }
+
+    /// <summary>The shape pass of <see cref="ForwardChildrenInOrder"/>.</summary>
+    protected int[] BuildChildrenInOrder(int[] input)
+    {
+        var shape = input;
+        foreach (var (_, child) in _children) shape = child.Build(shape);
+        return shape;
+    }
+
+    /// <summary>
     /// Gives back an intermediate this module made and has finished with, when nothing else can need it: without a
     /// graph, always; with a graph, when it is the graph's own (not a leaf) and no backward function reads its values
     /// (e.g. a convolution's output consumed by ReLU, whose backward reads only its own output). Backward() would free

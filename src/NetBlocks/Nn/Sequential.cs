@@ -1,4 +1,3 @@
-using NetBlocks.Autograd;
 using NetBlocks.Tensors;
 
 namespace NetBlocks.Nn;
@@ -28,23 +27,7 @@ public sealed class Sequential : Module
     public Module this[int index] => Children[index].Module;
     public int Count => Children.Count;
 
-    protected override Tensor ForwardImpl(Tensor x)
-    {
-        var h = x;
-        foreach (var (_, child) in Children)
-        {
-            var next = child.Forward(h);
-            // Nobody else holds an intermediate: give its buffer back as soon as it is consumed, unless backward reads it.
-            if (!ReferenceEquals(h, x) && !ReferenceEquals(next, h)) Done(h);
-            h = next;
-        }
-        return h;
-    }
+    protected override Tensor ForwardImpl(Tensor x) => ForwardChildrenInOrder(x);
 
-    protected override int[] InferShape(int[] input)
-    {
-        var shape = input;
-        foreach (var (_, child) in Children) shape = child.Build(shape);
-        return shape;
-    }
+    protected override int[] InferShape(int[] input) => BuildChildrenInOrder(input);
 }
