@@ -20,8 +20,14 @@ THREADS="${THREADS:-2}"
 PYTHON="${PYTHON:-/usr/bin/python3}"
 mkdir -p "$RESULTS"
 
-dotnet build -c Release src/NetBlocks.Cli >"$RESULTS/build.log" 2>&1 || { echo "build failed, see $RESULTS/build.log"; exit 1; }
-NB=(dotnet "$root/src/NetBlocks.Cli/bin/Release/net10.0/NetBlocks.Cli.dll")
+# NB_BIN: a folder with a prebuilt NetBlocks.Cli.dll (e.g. `dotnet build -c Release src/NetBlocks.Cli -o /tmp/nb-bin`),
+# so that edits to the working tree during a long queue of runs cannot change the engine between runs.
+if [ -n "${NB_BIN:-}" ]; then
+    NB=(dotnet "$NB_BIN/NetBlocks.Cli.dll")
+else
+    dotnet build -c Release src/NetBlocks.Cli >"$RESULTS/build.log" 2>&1 || { echo "build failed, see $RESULTS/build.log"; exit 1; }
+    NB=(dotnet "$root/src/NetBlocks.Cli/bin/Release/net10.0/NetBlocks.Cli.dll")
+fi
 log() { echo "$(date -u +%H:%M:%S) $*" | tee -a "$RESULTS/driver.log"; }
 
 # nb NAME MODEL RESIZE EPOCHS [extra netblocks train options…]
@@ -72,6 +78,17 @@ run() {
         nin)          nb nin72 nin 72 1 --lr 0.05 --seed 0; pt nin72 nin 72 1 --lr 0.05 --seed 0 ;;
         # deviation from the seed (lr 0.1 instead of 0.05), to see whether NiN leaves chance level in one epoch
         nin-lr0.1)    nb nin72-lr0.1 nin 72 1 --lr 0.1 --seed 0; pt nin72-lr0.1 nin 72 1 --lr 0.1 --seed 0 ;;
+        # The ten-epoch pairs (the seeds' epoch count), one run at a time on an otherwise idle machine
+        ten-regnet)   nb ten-regnet32 regnetx32 32 10 --lr 0.05 --seed 0; pt ten-regnet32 regnetx32 32 10 --lr 0.05 --seed 0 ;;
+        ten-vgg56)    nb ten-vgg56 vgg11/4 56 10 --lr 0.05 --seed 0; pt ten-vgg56 vgg11/4 56 10 --lr 0.05 --seed 0 ;;
+        ten-nin72)    nb ten-nin72 nin 72 10 --lr 0.1 --seed 0; pt ten-nin72 nin 72 10 --lr 0.1 --seed 0 ;;
+        # the resolution exercise past the plateau: 32 and 84 for five epochs (the 56 run's first five epochs are the
+        # ten-vgg56 run's: constant lr, same seed)
+        five-res32)   nb five-res32 vgg11/4 32 5 --lr 0.05 --seed 0 ;;
+        five-res84)   nb five-res84 vgg11/4 84 5 --lr 0.05 --seed 0 ;;
+        # run-to-run noise: RegNetX32 at 32 with two more seeds per framework, five epochs
+        five-regnet-s1) nb five-regnet32-s1 regnetx32 32 5 --lr 0.05 --seed 1; pt five-regnet32-s1 regnetx32 32 5 --lr 0.05 --seed 1 ;;
+        five-regnet-s2) nb five-regnet32-s2 regnetx32 32 5 --lr 0.05 --seed 2; pt five-regnet32-s2 regnetx32 32 5 --lr 0.05 --seed 2 ;;
         *) echo "unknown run: $1"; exit 2 ;;
     esac
 }

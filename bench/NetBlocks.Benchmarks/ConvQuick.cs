@@ -1,0 +1,91 @@
+using System.Diagnostics;
+using System.Globalization;
+using NetBlocks.Kernels;
+using NetBlocks.Tensors;
+
+namespace NetBlocks.Benchmarks;
+
+/// <summary>
+/// `dotnet run -c Release --project bench/NetBlocks.Benchmarks -- conv-quick [--net nin96|regnet96|vgg96] [--layer SPEC]...
+/// [--batch 128] [--threads 2] [--runs 5]
+/// [--block-below P] [--block-columns C]`: forward, backward-to-input and backward-to-weights of single convolution
+/// layers, median wall time and GFLOP/s per pass, and the process CPU time per pass (less sensitive than wall time when
+/// other work shares the cores). SPEC is `C-OC-K-stride-padding-groups-H`, e.g. `96-256-5-1-2-1-10`.
+/// The presets are the convolution layers of the seed's networks at 96×96, as `netblocks bench train --profile` lists them.
+/// </summary>
+public static class ConvQuick
+{
+    private static readonly Dictionary<string, string[]> Nets = new()
+    {
+        ["nin96"] = ["1-96-11-4-0-1-96", "96-96-1-1-0-1-22", "96-256-5-1-2-1-10", "256-256-1-1-0-1-10", "256-384-3-1-1-1-4", "384-384-1-1-0-1-4"],
+        ["regnet96"] = ["1-32-3-2-1-1-96", "32-32-1-1-0-1-48", "32-32-3-2-1-2-48", "32-32-3-1-1-2-24", "32-32-1-1-0-1-24", "32-80-1-1-0-1-24",
+            "80-80-3-2-1-5-24", "80-80-3-1-1-5-12", "80-80-1-1-0-1-12"],
+        ["vgg96"] = ["1-16-3-1-1-1-96", "16-32-3-1-1-1-48", "32-64-3-1-1-1-24", "64-64-3-1-1-1-24", "64-128-3-1-1-1-12", "128-128-3-1-1-1-12",
+            "128-128-3-1-1-1-6"],
+    };
+
+    public static void Run(string[] args)
+    {
+        int batch = 128, threads = 2, runs = 5;
+        var specs = new List<string>();
+        for (int i = 0; i < args.Length; i++)
+        {
+            switch (args[i])
+            {
+                case "--net": specs.AddRange(Nets[args[++i]]); break;
+                case "--layer": specs.Add(args[++i]); break;
+                case "--batch": batch = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+                case "--threads": threads = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+                case "--runs": runs = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+                case "--block-below": Convolution.BlockBelow = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+                case "--block-columns": Convolution.BlockColumns = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+                default: throw new ArgumentException($"conv-quick: unknown option '{args[i]}'");
+            }
+        }
+        if (specs.Count == 0) specs.AddRange(Nets["nin96"]);
+        Threading.Threads = threads;
+        Console.WriteLine($"conv-quick: batch {batch}, {threads} thread(s), median of {runs}; ms per pass (GFLOP/s), cpu = process CPU ms");
+        Console.WriteLine($"{"layer",-28} {"forward",18} {"backward dx",18} {"backward dw",18} {"cpu f/dx/dw",18}");
+        double total = 0;
+        foreach (var spec in specs)
+        {
+            var p = spec.Split('-').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
+            var g = new ConvGeometry(batch, p[0], p[6], p[6], p[1], p[2], p[2], p[3], p[4], p[5]);
+            var rng = new RandomGenerator(1);
+            float[] Rand(long n) { var a = new float[n]; for (long i = 0; i < n; i++) a[i] = rng.NextFloat() - 0.5f; return a; }
+            float[] x = Rand((long)g.N * g.C * g.H * g.W), w = Rand((long)g.OC * g.PatchSize), b = Rand(g.OC);
+            float[] y = new float[(long)g.N * g.OC * g.OutPlane], dx = new float[x.Length], dw = new float[w.Length], db = new float[g.OC];
+            double gflop = 2.0 * g.N * g.OC * g.PatchSize * g.OutPlane / 1e9;
+            var (fw, fc) = Time(runs, () => Convolution.Forward(x, 0, w, b, 0, y, 0, g));
+            var (dxw, dxc) = Time(runs, () => Convolution.BackwardData(y, 0, w, dx, 0, g));
+            var (dww, dwc) = Time(runs, () => Convolution.BackwardWeight(y, 0, x, 0, dw, db, g));
+            total += fw + dxw + dww;
+            string Cell(double ms) => $"{ms,7:F2} ({gflop / ms * 1e3,6:F1})";
+            string name = $"{g.C}→{g.OC} {g.KH}×{g.KW}/{g.Stride} g{g.Groups} @{g.H}";
+            Console.WriteLine($"{name,-28} {Cell(fw),18} {Cell(dxw),18} {Cell(dww),18} {$"{fc:F1}/{dxc:F1}/{dwc:F1}",18}");
+        }
+        Console.WriteLine($"sum of medians: {total:F1} ms");
+    }
+
+    /// <summary>Median wall ms and median process-CPU ms of <paramref name="runs"/> calls after one warm-up call.</summary>
+    private static (double Wall, double Cpu) Time(int runs, Action body)
+    {
+        body();
+        var wall = new double[runs];
+        var cpu = new double[runs];
+        var proc = Process.GetCurrentProcess();
+        for (int r = 0; r < runs; r++)
+        {
+            proc.Refresh();
+            var c0 = proc.TotalProcessorTime;
+            long t0 = Stopwatch.GetTimestamp();
+            body();
+            wall[r] = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
+            proc.Refresh();
+            cpu[r] = (proc.TotalProcessorTime - c0).TotalMilliseconds;
+        }
+        Array.Sort(wall);
+        Array.Sort(cpu);
+        return (wall[runs / 2], cpu[runs / 2]);
+    }
+}
