@@ -10,12 +10,13 @@ public static partial class F
     /// Batch normalisation of x (N, C, H, W), torch.nn.functional.batch_norm. In training, normalises with the batch
     /// mean and biased variance and updates the running statistics in place:
     /// running = (1 − momentum)·running + momentum·batch, with the unbiased variance (·M/(M−1)) as PyTorch.
-    /// In eval, normalises with the running statistics.
+    /// In eval, normalises with the running statistics. With <paramref name="relu"/>, returns relu(batch_norm(x)) in one
+    /// pass (the fused BatchNorm2d + ReLU; the same values and gradients as the two ops one after the other).
     /// </summary>
     public static Tensor BatchNorm2d(Tensor x, Tensor? runningMean, Tensor? runningVar, Tensor? weight, Tensor? bias,
-        bool training, float momentum = 0.1f, float eps = 1e-5f)
+        bool training, float momentum = 0.1f, float eps = 1e-5f, bool relu = false)
     {
-        using var profile = OpProfiler.Scope("BatchNorm2d");
+        using var profile = OpProfiler.Scope(relu ? "BatchNorm2d+ReLU" : "BatchNorm2d");
         if (x.Rank != 4) throw new ArgumentException($"batch_norm2d: expected input (N, C, H, W), got {ShapeUtil.Format(x.Shape)}");
         int n = x.Size(0), c = x.Size(1), s = x.Size(2) * x.Size(3);
         var mean = new float[c];
@@ -53,28 +54,32 @@ public static partial class F
             }
         }
         var y = Tensor.Empty(x.ShapeArray);
-        Kernel.Normalize(x.Span, n, c, s, mean, invstd, weight is null ? default : weight.Span, bias is null ? default : bias.Span, y.Span);
-        return Node.ShouldRecord(x, weight, bias) ? new BatchNorm2dBackward(x.KeepForBackward(), weight, bias, mean, invstd, training).Attach(y) : y;
+        Kernel.Normalize(x.Span, n, c, s, mean, invstd, weight is null ? default : weight.Span, bias is null ? default : bias.Span, y.Span, relu);
+        if (!Node.ShouldRecord(x, weight, bias)) return y;
+        return new BatchNorm2dBackward(x.KeepForBackward(), weight, bias, mean, invstd, training, relu ? y.KeepForBackward() : null).Attach(y);
     }
 
     /// <summary>
     /// y = x̂·γ + β with x̂ = (x − μ)·invstd. dγ = Σ dy·x̂, dβ = Σ dy; dx = γ·invstd/M·(M·dy − Σdy − x̂·Σ dy·x̂) in
-    /// training (μ, σ depend on x), dx = γ·invstd·dy in eval.
+    /// training (μ, σ depend on x), dx = γ·invstd·dy in eval. Fused with ReLU, dy first counts only where the output
+    /// <paramref name="reluOutput"/> is positive.
     /// </summary>
-    private sealed class BatchNorm2dBackward(Tensor x, Tensor? weight, Tensor? bias, float[] mean, float[] invstd, bool training)
+    private sealed class BatchNorm2dBackward(Tensor x, Tensor? weight, Tensor? bias, float[] mean, float[] invstd, bool training, Tensor? reluOutput)
         : Node(x, weight, bias)
     {
-        public override string Name => "NativeBatchNormBackward0";
+        public override string Name => reluOutput is null ? "NativeBatchNormBackward0" : "NativeBatchNormReluBackward";
 
         protected internal override void Backward(Tensor dy)
         {
-            using var profile = OpProfiler.Scope("BatchNorm2dBackward");
+            using var profile = OpProfiler.Scope(reluOutput is null ? "BatchNorm2dBackward" : "BatchNorm2d+ReLUBackward");
             int n = x.Size(0), c = x.Size(1), s = x.Size(2) * x.Size(3);
             var dx = NeedsGrad(0) ? Tensor.Empty(x.ShapeArray) : null;
             var dg = NeedsGrad(1) ? Tensor.Empty(c) : null;
             var db = NeedsGrad(2) ? Tensor.Empty(c) : null;
-            Kernel.Backward(x.Span, dy.Span, n, c, s, mean, invstd, weight is null ? default : weight.Span, training,
-                dx is null ? default : dx.Span, dg is null ? default : dg.Span, db is null ? default : db.Span);
+            var gamma = weight is null ? default : weight.Span;
+            Span<float> dxs = dx is null ? default : dx.Span, dgs = dg is null ? default : dg.Span, dbs = db is null ? default : db.Span;
+            if (reluOutput is null) Kernel.Backward(x.Span, dy.Span, n, c, s, mean, invstd, gamma, training, dxs, dgs, dbs);
+            else Kernel.BackwardRelu(x.Span, dy.Span, reluOutput.Span, n, c, s, mean, invstd, gamma, training, dxs, dgs, dbs);
             if (dx is not null) Accumulate(0, dx);
             if (dg is not null) Accumulate(1, dg);
             if (db is not null) Accumulate(2, db);

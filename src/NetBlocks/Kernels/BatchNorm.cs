@@ -66,16 +66,30 @@ public static unsafe class BatchNorm
         ReadOnlySpan<float> invstd, ReadOnlySpan<float> gamma, bool useBatchStats, Span<float> dx, Span<float> dgamma, Span<float> dbeta)
         => Backward(x, dy, n, c, s, mean, invstd, gamma, useBatchStats, dx, dgamma, dbeta, Threading.Threads);
 
+    /// <summary>
+    /// As <see cref="Backward(ReadOnlySpan{float}, ReadOnlySpan{float}, int, int, int, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, bool, Span{float}, Span{float}, Span{float})"/>
+    /// for the fused BatchNorm2d + ReLU: dy is first masked by the fused output (dy where <paramref name="reluOutput"/> &gt; 0,
+    /// else 0), exactly as a separate ReLU backward would do, without writing the masked gradient anywhere.
+    /// </summary>
+    public static void BackwardRelu(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, ReadOnlySpan<float> reluOutput, int n, int c, int s,
+        ReadOnlySpan<float> mean, ReadOnlySpan<float> invstd, ReadOnlySpan<float> gamma, bool useBatchStats, Span<float> dx,
+        Span<float> dgamma, Span<float> dbeta)
+    {
+        Check(reluOutput.Length, n, c, s);
+        Backward(x, dy, n, c, s, mean, invstd, gamma, useBatchStats, dx, dgamma, dbeta, Threading.Threads, reluOutput);
+    }
+
     internal static void Backward(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, int n, int c, int s, ReadOnlySpan<float> mean,
-        ReadOnlySpan<float> invstd, ReadOnlySpan<float> gamma, bool useBatchStats, Span<float> dx, Span<float> dgamma, Span<float> dbeta, int threads)
+        ReadOnlySpan<float> invstd, ReadOnlySpan<float> gamma, bool useBatchStats, Span<float> dx, Span<float> dgamma, Span<float> dbeta,
+        int threads, ReadOnlySpan<float> reluOutput = default)
     {
         Check(x.Length, n, c, s);
         Check(dy.Length, n, c, s);
-        fixed (float* px = x, pdy = dy, pm = mean, pi = invstd, pg = gamma, pdx = dx, pdg = dgamma, pdb = dbeta)
+        fixed (float* px = x, pdy = dy, pm = mean, pi = invstd, pg = gamma, pdx = dx, pdg = dgamma, pdb = dbeta, pmask = reluOutput)
         {
             var body = new BackwardBody
             {
-                X = px, Dy = pdy, N = n, C = c, S = s, Mean = pm, Invstd = pi, Gamma = pg, UseBatchStats = useBatchStats,
+                X = px, Dy = pdy, Mask = pmask, N = n, C = c, S = s, Mean = pm, Invstd = pi, Gamma = pg, UseBatchStats = useBatchStats,
                 Dx = pdx, Dgamma = pdg, Dbeta = pdb,
             };
             if (Parallel(x.Length, c, threads)) Threading.For(c, ref body, threads);
@@ -165,7 +179,8 @@ public static unsafe class BatchNorm
 
     private struct BackwardBody : IParallelBody
     {
-        public float* X, Dy, Mean, Invstd, Gamma, Dx, Dgamma, Dbeta;
+        /// <summary>Mask: the fused ReLU's output (dy counts only where it is &gt; 0), or null.</summary>
+        public float* X, Dy, Mask, Mean, Invstd, Gamma, Dx, Dgamma, Dbeta;
         public int N, C, S;
         public bool UseBatchStats;
 
@@ -179,13 +194,14 @@ public static unsafe class BatchNorm
             for (int i = 0; i < N; i++)
             {
                 long off = ((long)i * C + ch) * S;
-                float* xr = X + off, dyr = Dy + off;
+                float* xr = X + off, dyr = Dy + off, mr = Mask == null ? null : Mask + off;
                 var s0 = Vector<double>.Zero; var s1 = Vector<double>.Zero;
                 var t0 = Vector<double>.Zero; var t1 = Vector<double>.Zero;
                 int j = 0;
                 for (; j <= S - w; j += w)
                 {
                     var dyv = *(Vector<float>*)(dyr + j);
+                    if (mr != null) dyv = Vector.ConditionalSelect(Vector.GreaterThan(*(Vector<float>*)(mr + j), Vector<float>.Zero), dyv, Vector<float>.Zero);
                     var prod = dyv * ((*(Vector<float>*)(xr + j) - vmu) * vistd);
                     Vector.Widen(dyv, out var lo, out var hi);
                     s0 += lo; s1 += hi;
@@ -195,8 +211,9 @@ public static unsafe class BatchNorm
                 double rowDy = Vector.Sum(s0 + s1), rowDyXhat = Vector.Sum(t0 + t1);
                 for (; j < S; j++)
                 {
-                    rowDy += dyr[j];
-                    rowDyXhat += dyr[j] * ((xr[j] - mu) * istd);
+                    float d = mr == null || mr[j] > 0 ? dyr[j] : 0f;
+                    rowDy += d;
+                    rowDyXhat += d * ((xr[j] - mu) * istd);
                 }
                 sumDy += rowDy; sumDyXhat += rowDyXhat;
             }
@@ -213,17 +230,20 @@ public static unsafe class BatchNorm
             for (int i = 0; i < N; i++)
             {
                 long off = ((long)i * C + ch) * S;
-                float* xr = X + off, dyr = Dy + off, dxr = Dx + off;
+                float* xr = X + off, dyr = Dy + off, dxr = Dx + off, mr = Mask == null ? null : Mask + off;
                 int j = 0;
                 for (; j <= S - w; j += w)
                 {
                     var xhat = (*(Vector<float>*)(xr + j) - vmu) * vistd;
-                    *(Vector<float>*)(dxr + j) = va * *(Vector<float>*)(dyr + j) + vb * xhat + vc;
+                    var dyv = *(Vector<float>*)(dyr + j);
+                    if (mr != null) dyv = Vector.ConditionalSelect(Vector.GreaterThan(*(Vector<float>*)(mr + j), Vector<float>.Zero), dyv, Vector<float>.Zero);
+                    *(Vector<float>*)(dxr + j) = va * dyv + vb * xhat + vc;
                 }
                 for (; j < S; j++)
                 {
                     float xhat = (xr[j] - mu) * istd;
-                    dxr[j] = a * dyr[j] + b * xhat + c0;
+                    float d = mr == null || mr[j] > 0 ? dyr[j] : 0f;
+                    dxr[j] = a * d + b * xhat + c0;
                 }
             }
         }

@@ -47,9 +47,8 @@ public sealed class ResNeXtBlock : Module
 
     protected override Tensor ForwardImpl(Tensor x)
     {
-        var y = Then(_conv1.Forward(x), _bn1.Forward);
-        y = Then(y, F.Relu);
-        y = Then(Then(Then(y, _conv2.Forward), _bn2.Forward), F.Relu);
+        var y = Then(_conv1.Forward(x), _bn1.ForwardRelu);
+        y = Then(Then(y, _conv2.Forward), _bn2.ForwardRelu);
         if (_se is not null) y = Then(y, _se.Forward);
         y = Then(Then(y, _conv3.Forward), _bn3.Forward);
         var shortcut = _conv4 is null ? x : Then(_conv4.Forward(x), _bn4!.Forward);

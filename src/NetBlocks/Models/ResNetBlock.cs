@@ -34,7 +34,7 @@ public sealed class ResNetBlock : Module
 
     protected override Tensor ForwardImpl(Tensor x)
     {
-        var y = Then(Then(Then(_conv1.Forward(x), _bn1.Forward), F.Relu), _conv2.Forward);
+        var y = Then(Then(_conv1.Forward(x), _bn1.ForwardRelu), _conv2.Forward);
         y = Then(y, _bn2.Forward);
         var shortcut = _conv3 is null ? x : _conv3.Forward(x);
         var sum = F.Add(y, shortcut);

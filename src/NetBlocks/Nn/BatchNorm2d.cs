@@ -51,11 +51,20 @@ public sealed class BatchNorm2d : Module
         return input;
     }
 
-    protected override Tensor ForwardImpl(Tensor x)
+    protected override Tensor ForwardImpl(Tensor x) => Normalize(x, relu: false);
+
+    /// <summary>relu(this(x)) as one fused op: the same values and gradients as Forward then ReLU, one pass less each way.</summary>
+    public Tensor ForwardRelu(Tensor x)
+    {
+        try { return Normalize(x, relu: true); }
+        catch (ArgumentException e) when (e is not ShapeException) { throw Located(e); }
+    }
+
+    private Tensor Normalize(Tensor x, bool relu)
     {
         if (NumFeatures is null || x.Rank != 4 || x.Size(1) != NumFeatures) Build(x.ShapeArray);
         if (Training) NumBatchesTracked!.Span[0] += 1;
-        return F.BatchNorm2d(x, RunningMean, RunningVar, Weight, Bias, Training, Momentum, Eps);
+        return F.BatchNorm2d(x, RunningMean, RunningVar, Weight, Bias, Training, Momentum, Eps, relu);
     }
 
     protected override string ExtraRepr() =>
