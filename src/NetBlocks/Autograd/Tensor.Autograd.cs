@@ -31,6 +31,13 @@ public sealed partial class Tensor
     /// <summary>How many recorded backward functions read this tensor's values (not just its shape).</summary>
     internal int BackwardReaders { get; private set; }
 
+    /// <summary>
+    /// Whether an op that consumes this tensor may write its result over this tensor's buffer, as PyTorch's
+    /// inplace=True: the buffer is from the pool and no other tensor or view holds it, no recorded backward reads its
+    /// values, and it is not a leaf that wants a gradient. The caller must not use the tensor after handing it over.
+    /// </summary>
+    internal bool CanBeOverwritten => !IsReleased && _storage.IsExclusivePooled && BackwardReaders == 0 && (GradFn is not null || !NeedsGrad);
+
     /// <summary>Marks this tensor as read by a backward function, so it is kept until Backward() (see Module.Done).</summary>
     internal Tensor KeepForBackward()
     {

@@ -16,7 +16,22 @@ public static partial class F
     }
 
     /// <summary>
-    /// y = max(x, 0). dx = dy where y &gt; 0, else 0. Reading the mask from y (not x) lets x be freed early, and
+    /// y = max(x, 0) for an intermediate x that the caller hands over and does not use again (a convolution's or a
+    /// residual sum's output inside a block): written over x's buffer when nothing else holds or reads it
+    /// (<see cref="Tensor.CanBeOverwritten"/>), else as <see cref="Relu"/>. The same values and gradients; one buffer of
+    /// x's size less, which for VGG and NiN are the largest activations (PyTorch's ReLU(inplace=True)).
+    /// </summary>
+    internal static Tensor ReluConsuming(Tensor x)
+    {
+        if (!x.CanBeOverwritten) return Relu(x);
+        using var profile = OpProfiler.Scope("Relu");
+        Elementwise.Relu(x.Span, x.Span);
+        var y = x.ViewAs(x.ShapeArray);
+        return Node.ShouldRecord(x) ? new ReluBackward(x, y.KeepForBackward()).Attach(y) : y;
+    }
+
+    /// <summary>
+    /// y = max(x, 0). dx = dy where y &gt; 0, else 0, written over dy when the engine's gradient buffer is not shared. Reading the mask from y (not x) lets x be freed early, and
     /// gives gradient 0 at x = 0 as PyTorch does.
     /// </summary>
     private sealed class ReluBackward(Tensor x, Tensor y) : Node(x)
@@ -26,7 +41,7 @@ public static partial class F
         protected internal override void Backward(Tensor dy)
         {
             using var profile = OpProfiler.Scope("ReluBackward");
-            var dx = Tensor.Empty(dy.ShapeArray);
+            var dx = dy.CanBeOverwritten ? dy.ViewAs(dy.ShapeArray) : Tensor.Empty(dy.ShapeArray);
             Elementwise.ReluBackward(y.Span, dy.Span, dx.Span);
             Accumulate(0, dx);
         }

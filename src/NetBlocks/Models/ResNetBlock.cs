@@ -40,7 +40,7 @@ public sealed class ResNetBlock : Module
         var sum = F.Add(y, shortcut);
         Done(y);
         if (!ReferenceEquals(shortcut, x)) Done(shortcut);
-        return Then(sum, F.Relu);
+        return Then(sum, F.ReluConsuming);
     }
 
 

@@ -8,6 +8,9 @@ public sealed class ReLU : Module
 {
     protected override Tensor ForwardImpl(Tensor x) => F.Relu(x);
     protected override int[] InferShape(int[] input) => input;
+
+    /// <summary>ReLU of an intermediate the caller hands over: in place when nothing else holds it (see F.ReluConsuming).</summary>
+    internal Tensor ForwardConsuming(Tensor x) => F.ReluConsuming(x);
 }
 
 /// <summary>torch.nn.Sigmoid.</summary>

@@ -52,7 +52,8 @@ public abstract class Module
     /// Runs the children one after another, as nn.Sequential: each consumes the previous one's output. An intermediate
     /// goes back to the pool as soon as the next child has consumed it, unless backward reads it (see <see cref="Done"/>).
     /// A BatchNorm2d followed by a ReLU runs as one fused op (<see cref="BatchNorm2d.ForwardRelu"/>: the same values and
-    /// gradients, one pass less over the activations each way).
+    /// gradients, one pass less over the activations each way), and a ReLU of an intermediate runs in place when nothing
+    /// else holds it (<see cref="ReLU.ForwardConsuming"/>).
     /// </summary>
     protected Tensor ForwardChildrenInOrder(Tensor x)
     {
@@ -66,6 +67,7 @@ public abstract class Module
                 next = bn.ForwardRelu(h);
                 i++;
             }
+            else if (child is ReLU relu && !ReferenceEquals(h, x)) next = relu.ForwardConsuming(h);
             else next = child.Forward(h);
             if (!ReferenceEquals(h, x) && !ReferenceEquals(next, h)) Done(h);
             h = next;

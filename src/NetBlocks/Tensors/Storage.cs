@@ -17,6 +17,9 @@ internal sealed class Storage
 
     public void AddRef() => Interlocked.Increment(ref _refs);
 
+    /// <summary>A pool buffer that exactly one tensor holds: it may be written over by an op that consumes that tensor.</summary>
+    public bool IsExclusivePooled => _pooled && Volatile.Read(ref _refs) == 1;
+
     public void Release()
     {
         if (Interlocked.Decrement(ref _refs) == 0 && _pooled) TensorPool.Return(Data);
