@@ -1,0 +1,93 @@
+#!/usr/bin/env python3
+"""Markdown tables for docs/RESULTS.md from the JSON files bench/results.sh writes (no third-party packages).
+
+    python3 bench/results_tables.py pair ten-vgg56            # per-epoch NetBlocks/PyTorch table of one run pair
+    python3 bench/results_tables.py pair ten-vgg56 --epochs 5 # only the first five epochs
+    python3 bench/results_tables.py seeds five-regnet32-s1 five-regnet32-s2 --with ten-regnet32 --epoch 5
+    python3 bench/results_tables.py nb five-res32 ten-vgg56 five-res84 --epoch 5   # NetBlocks runs side by side
+
+RESULTS (default /tmp/results) is the folder results.sh wrote. <name>.nb.json holds `netblocks train --json`'s final
+object; <name>.pt.json one JSON line per epoch from bench/pytorch_train.py, then its summary.
+"""
+import argparse
+import json
+import os
+import statistics
+
+
+def load(path):
+    """The last JSON object in the file whose lines start with '{' (a shell may have echoed other lines into it)."""
+    objs = [json.loads(line) for line in open(path) if line.startswith("{")]
+    if not objs:
+        raise SystemExit(f"{path}: no JSON object")
+    return objs[-1]["epochs"]
+
+
+def epochs(results, name, side):
+    return load(os.path.join(results, f"{name}.{side}.json"))
+
+
+def pair(results, name, limit):
+    nb, pt = epochs(results, name, "nb"), epochs(results, name, "pt")
+    n = min(len(nb), len(pt), limit or 10**9)
+    print("| epoch | NB train loss | PT train loss | NB train acc | PT train acc | NB val loss | PT val loss | NB val acc | PT val acc | NB s | PT s | NB img/s | PT img/s |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for a, b in zip(nb[:n], pt[:n]):
+        print(f"| {a['epoch']} | {a['train_loss']:.4f} | {b['train_loss']:.4f} | {a['train_acc']:.4f} | {b['train_acc']:.4f} | "
+              f"{a['val_loss']:.4f} | {b['val_loss']:.4f} | {a['val_acc']:.4f} | {b['val_acc']:.4f} | "
+              f"{a['seconds']:.0f} | {b['seconds']:.0f} | {a['images_per_s']:.0f} | {b['images_per_s']:.0f} |")
+    last = n - 1
+    tail = [a["val_acc"] for a in nb[max(0, n - 3):n]], [b["val_acc"] for b in pt[max(0, n - 3):n]]
+    print()
+    print(f"final val acc: NetBlocks {nb[last]['val_acc']:.4f}, PyTorch {pt[last]['val_acc']:.4f}, "
+          f"difference {nb[last]['val_acc'] - pt[last]['val_acc']:+.4f}; mean of the last three epochs "
+          f"{statistics.mean(tail[0]):.4f} vs {statistics.mean(tail[1]):.4f}; "
+          f"best {max(a['val_acc'] for a in nb[:n]):.4f} vs {max(b['val_acc'] for b in pt[:n]):.4f}; "
+          f"total seconds {sum(a['seconds'] for a in nb[:n]):.0f} vs {sum(b['seconds'] for b in pt[:n]):.0f}")
+
+
+def seeds(results, names, epoch):
+    print(f"| run | NB val acc | PT val acc | NB train loss | PT train loss |")
+    print("|---|---:|---:|---:|---:|")
+    nb_acc, pt_acc = [], []
+    for name in names:
+        a, b = epochs(results, name, "nb")[epoch - 1], epochs(results, name, "pt")[epoch - 1]
+        nb_acc.append(a["val_acc"]); pt_acc.append(b["val_acc"])
+        print(f"| {name} | {a['val_acc']:.4f} | {b['val_acc']:.4f} | {a['train_loss']:.4f} | {b['train_loss']:.4f} |")
+    if len(names) > 1:
+        print(f"| mean ± sd | {statistics.mean(nb_acc):.4f} ± {statistics.stdev(nb_acc):.4f} | "
+              f"{statistics.mean(pt_acc):.4f} ± {statistics.stdev(pt_acc):.4f} | | |")
+        print(f"| range | {min(nb_acc):.4f}–{max(nb_acc):.4f} | {min(pt_acc):.4f}–{max(pt_acc):.4f} | | |")
+
+
+def nb_runs(results, names, epoch):
+    print("| run | epoch | train loss | train acc | val loss | val acc | s / epoch (mean) | img/s (mean) |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for name in names:
+        e = epochs(results, name, "nb")
+        a = e[min(epoch, len(e)) - 1]
+        k = min(epoch, len(e))
+        print(f"| {name} | {a['epoch']} | {a['train_loss']:.4f} | {a['train_acc']:.4f} | {a['val_loss']:.4f} | {a['val_acc']:.4f} | "
+              f"{statistics.mean(x['seconds'] for x in e[:k]):.0f} | {statistics.mean(x['images_per_s'] for x in e[:k]):.0f} |")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("mode", choices=["pair", "seeds", "nb"])
+    ap.add_argument("names", nargs="+")
+    ap.add_argument("--with", dest="extra", nargs="*", default=[], help="seeds: more run pairs to include")
+    ap.add_argument("--epoch", type=int, default=None)
+    ap.add_argument("--epochs", type=int, default=None, help="pair: only the first N epochs")
+    ap.add_argument("--results", default=os.environ.get("RESULTS", "/tmp/results"))
+    a = ap.parse_args()
+    if a.mode == "pair":
+        for name in a.names:
+            pair(a.results, name, a.epochs)
+    elif a.mode == "seeds":
+        seeds(a.results, a.extra + a.names, a.epoch or 1)
+    else:
+        nb_runs(a.results, a.names, a.epoch or 10**9)
+
+
+if __name__ == "__main__":
+    main()
