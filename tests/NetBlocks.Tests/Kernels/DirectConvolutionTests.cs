@@ -1,0 +1,249 @@
+using System.Runtime.Intrinsics.X86;
+using NetBlocks.Kernels;
+using NetBlocks.Tensors;
+
+namespace NetBlocks.Tests.Kernels;
+
+/// <summary>[Theory] that is skipped, with the reason, on machines without AVX-512 (the direct kernels need it).</summary>
+[AttributeUsage(AttributeTargets.Method)]
+public sealed class Avx512TheoryAttribute : TheoryAttribute
+{
+    public Avx512TheoryAttribute()
+    {
+        if (!Avx512F.IsSupported) Skip = "the direct convolution kernels need AVX-512F, which this machine lacks";
+    }
+}
+
+/// <summary>
+/// The direct (AVX-512, 16 output channels per vector) convolution through <see cref="Convolution"/>'s dispatch, forced
+/// on, against a plain scalar twin in double; the fallback for shapes it does not take; thread-count independence.
+/// </summary>
+public class DirectConvolutionTests
+{
+    public static IEnumerable<object[]> Geometries()
+    {
+        // N, C, H, W, OC, K, stride, padding, groups
+        yield return [2, 16, 7, 9, 16, 3, 1, 1, 1];      // odd plane, one 16-channel block
+        yield return [2, 32, 7, 9, 32, 3, 1, 1, 2];      // two groups of 16
+        yield return [2, 80, 12, 12, 80, 3, 1, 1, 5];    // RegNet: five groups of 16 at 12×12
+        yield return [2, 80, 24, 24, 80, 3, 2, 1, 5];    // RegNet: stride 2
+        yield return [2, 32, 13, 11, 32, 3, 2, 1, 2];    // stride 2, odd plane
+        yield return [2, 32, 10, 10, 64, 5, 1, 2, 1];    // 32-channel chunks, 5×5 pad 2
+        yield return [2, 64, 9, 7, 64, 5, 1, 2, 2];      // 32 per group, 5×5
+        yield return [2, 48, 4, 4, 96, 3, 1, 1, 1];      // 4×4 plane; 96 = three 32-channel chunks
+        yield return [1, 16, 3, 3, 32, 3, 1, 0, 1];      // 1×1 output
+        yield return [2, 16, 5, 5, 16, 5, 1, 0, 1];      // 1×1 output, 5×5 kernel
+        yield return [2, 32, 6, 8, 16, 1, 2, 0, 1];      // 1×1 kernel, stride 2 (not pointwise)
+        yield return [2, 16, 30, 30, 32, 3, 1, 1, 1];    // width 30: two 15-column tiles (32 channels: two tiles of 15)
+        yield return [1, 16, 3, 53, 16, 3, 1, 1, 1];     // width 53: three tiles of 18/18/17 (16 channels)
+        yield return [2, 16, 8, 8, 16, 3, 1, 2, 1];      // padding 2 with a 3×3 kernel: all-padding output rows
+        yield return [2, 32, 9, 9, 32, 3, 2, 0, 1];      // stride 2, no padding
+        yield return [3, 16, 6, 5, 48, 3, 1, 1, 1];      // 48: three 16-channel chunks
+    }
+
+    [Avx512Theory]
+    [MemberData(nameof(Geometries))]
+    public void ForwardAndInputGradientMatchTheTwin(int n, int c, int h, int w, int oc, int k, int s, int p, int g)
+    {
+        var geo = new ConvGeometry(n, c, h, w, oc, k, k, s, p, g);
+        var (x, wt, bias, dy) = Data(geo, 21);
+        var (yRef, dxRef) = Reference(x, wt, bias, dy, geo);
+        var prior = Convolution.ForceDirect;
+        Convolution.ForceDirect = true;
+        try
+        {
+            Assert.True(Convolution.UsesDirectForward(geo, 2));
+            Assert.Equal(s == 1, Convolution.UsesDirectBackwardData(geo, 2));
+            var y = new float[dy.Length];
+            Convolution.Forward(x, 0, wt, bias, 0, y, 0, geo);
+            AssertClose(yRef, y, "forward");
+            var dx = new float[x.Length];
+            Convolution.BackwardData(dy, 0, wt, dx, 0, geo);
+            AssertClose(dxRef, dx, "input gradient");
+
+            // offsets into larger arrays, and no bias
+            var (yRef0, _) = Reference(x, wt, new float[oc], dy, geo);
+            var xo = new float[x.Length + 5]; x.CopyTo(xo, 5);
+            var yo = new float[y.Length + 3];
+            Convolution.Forward(xo, 5, wt, null, 0, yo, 3, geo);
+            AssertClose(yRef0, yo[3..], "forward, offsets, no bias");
+        }
+        finally
+        {
+            Convolution.ForceDirect = prior;
+        }
+    }
+
+    /// <summary>Shapes the direct kernel does not take run the im2col path even when it is forced on.</summary>
+    [Theory]
+    [InlineData(2, 8, 7, 7, 8, 3, 1, 1, 1)]      // 8 channels in and out
+    [InlineData(2, 24, 6, 6, 24, 3, 1, 1, 3)]    // 8 per group
+    [InlineData(2, 16, 9, 9, 16, 3, 3, 1, 1)]    // stride 3
+    [InlineData(2, 16, 6, 6, 32, 1, 1, 0, 1)]    // pointwise: the GEMM needs no im2col
+    public void IneligibleShapesFallBack(int n, int c, int h, int w, int oc, int k, int s, int p, int g)
+    {
+        var geo = new ConvGeometry(n, c, h, w, oc, k, k, s, p, g);
+        var (x, wt, bias, dy) = Data(geo, 22);
+        var (yRef, dxRef) = Reference(x, wt, bias, dy, geo);
+        var prior = Convolution.ForceDirect;
+        Convolution.ForceDirect = true;
+        try
+        {
+            Assert.False(Convolution.UsesDirectForward(geo, 2));
+            Assert.False(Convolution.UsesDirectBackwardData(geo, 2));
+            var y = new float[dy.Length];
+            Convolution.Forward(x, 0, wt, bias, 0, y, 0, geo);
+            AssertClose(yRef, y, "forward");
+            var dx = new float[x.Length];
+            Convolution.BackwardData(dy, 0, wt, dx, 0, geo);
+            AssertClose(dxRef, dx, "input gradient");
+        }
+        finally
+        {
+            Convolution.ForceDirect = prior;
+        }
+    }
+
+    /// <summary>Input gradient with C/groups not a multiple of 16: the forward is direct, the backward im2col.</summary>
+    [Avx512Theory]
+    [InlineData(2, 8, 7, 7, 16, 3, 1, 1, 1)]
+    [InlineData(2, 3, 12, 12, 32, 3, 2, 1, 1)]
+    public void ForwardOnlyShapes(int n, int c, int h, int w, int oc, int k, int s, int p, int g)
+    {
+        var geo = new ConvGeometry(n, c, h, w, oc, k, k, s, p, g);
+        var (x, wt, bias, dy) = Data(geo, 23);
+        var (yRef, dxRef) = Reference(x, wt, bias, dy, geo);
+        var prior = Convolution.ForceDirect;
+        Convolution.ForceDirect = true;
+        try
+        {
+            Assert.True(Convolution.UsesDirectForward(geo, 2));
+            Assert.False(Convolution.UsesDirectBackwardData(geo, 2));
+            var y = new float[dy.Length];
+            Convolution.Forward(x, 0, wt, bias, 0, y, 0, geo);
+            AssertClose(yRef, y, "forward");
+            var dx = new float[x.Length];
+            Convolution.BackwardData(dy, 0, wt, dx, 0, geo);
+            AssertClose(dxRef, dx, "input gradient");
+        }
+        finally
+        {
+            Convolution.ForceDirect = prior;
+        }
+    }
+
+    /// <summary>
+    /// 1, 2 and 3 threads (split over samples, or over sample × group × chunk when the batch is smaller than the thread
+    /// count) give the same bits, run after run.
+    /// </summary>
+    [Avx512Theory]
+    [InlineData(5, 80, 12, 12, 80, 3, 1, 1, 5)]
+    [InlineData(4, 32, 10, 10, 64, 5, 1, 2, 1)]
+    [InlineData(1, 32, 9, 11, 64, 3, 1, 1, 2)]   // batch of one: split over groups and chunks
+    [InlineData(2, 32, 13, 13, 32, 3, 2, 1, 2)]
+    public void EveryThreadCountGivesTheSameBits(int n, int c, int h, int w, int oc, int k, int s, int p, int g)
+    {
+        var geo = new ConvGeometry(n, c, h, w, oc, k, k, s, p, g);
+        var (x, wt, bias, dy) = Data(geo, 24);
+        var (yRef, dxRef) = Reference(x, wt, bias, dy, geo);
+        var prior = Convolution.ForceDirect;
+        Convolution.ForceDirect = true;
+        try
+        {
+            float[]? y1 = null, dx1 = null;
+            foreach (int threads in new[] { 1, 2, 3, 1, 2, 3 })
+            {
+                var y = new float[dy.Length]; var dx = new float[x.Length];
+                Convolution.Forward(x, 0, wt, bias, 0, y, 0, geo, threads);
+                Convolution.BackwardData(dy, 0, wt, dx, 0, geo, threads);
+                if (y1 is null)
+                {
+                    AssertClose(yRef, y, "forward");
+                    AssertClose(dxRef, dx, "input gradient");
+                    y1 = y; dx1 = dx;
+                }
+                else
+                {
+                    Assert.Equal(y1, y);
+                    Assert.Equal(dx1, dx);
+                }
+            }
+        }
+        finally
+        {
+            Convolution.ForceDirect = prior;
+        }
+    }
+
+    /// <summary>The rule: every shape the kernel takes but 1×1 stride 1, unless the batch leaves a thread without work.</summary>
+    [Avx512Theory]
+    [InlineData(128, 96, 10, 10, 256, 5, 1, 2, 1, 2, true, true)]
+    [InlineData(128, 80, 24, 24, 80, 3, 2, 1, 5, 2, true, false)]     // stride 2: the input gradient stays im2col
+    [InlineData(128, 256, 10, 10, 256, 1, 1, 0, 1, 2, false, false)]  // pointwise
+    [InlineData(1, 16, 12, 12, 16, 3, 1, 1, 1, 2, false, false)]      // one sample, one chunk, two threads
+    [InlineData(1, 16, 12, 12, 16, 3, 1, 1, 1, 1, true, true)]
+    [InlineData(1, 32, 12, 12, 64, 3, 1, 1, 1, 2, true, false)]       // two 32-channel chunks out, one 32-channel chunk back
+    public void DispatchRule(int n, int c, int h, int w, int oc, int k, int s, int p, int g, int threads, bool forward, bool backward)
+    {
+        var geo = new ConvGeometry(n, c, h, w, oc, k, k, s, p, g);
+        var prior = Convolution.ForceDirect;
+        Convolution.ForceDirect = null;
+        try
+        {
+            Assert.Equal(forward, Convolution.UsesDirectForward(geo, threads));
+            Assert.Equal(backward, Convolution.UsesDirectBackwardData(geo, threads));
+        }
+        finally
+        {
+            Convolution.ForceDirect = prior;
+        }
+    }
+
+    private static (float[] x, float[] w, float[] bias, float[] dy) Data(ConvGeometry g, ulong seed)
+    {
+        var rng = new RandomGenerator(seed);
+        float[] Rand(int len) { var a = new float[len]; for (int i = 0; i < len; i++) a[i] = rng.NextFloat() * 2 - 1; return a; }
+        return (Rand(g.N * g.C * g.H * g.W), Rand(g.OC * g.PatchSize), Rand(g.OC), Rand(g.N * g.OC * g.OH * g.OW));
+    }
+
+    /// <summary>Direct seven-loop convolution and its input gradient, in double (the twin of ConvolutionTests).</summary>
+    private static (float[] y, float[] dx) Reference(float[] x, float[] w, float[] b, float[] dy, ConvGeometry g)
+    {
+        int oh = g.OH, ow = g.OW, cg = g.CinPerGroup, og = g.CoutPerGroup, kh = g.KH, kw = g.KW;
+        var y = new double[g.N * g.OC * oh * ow]; var dx = new double[x.Length];
+        for (int n = 0; n < g.N; n++)
+        for (int o = 0; o < g.OC; o++)
+        {
+            int grp = o / og;
+            for (int i = 0; i < oh; i++)
+            for (int j = 0; j < ow; j++)
+            {
+                int yi = ((n * g.OC + o) * oh + i) * ow + j;
+                double acc = b[o];
+                for (int ci = 0; ci < cg; ci++)
+                for (int ky = 0; ky < kh; ky++)
+                for (int kx = 0; kx < kw; kx++)
+                {
+                    int iy = i * g.Stride - g.Padding + ky, ix = j * g.Stride - g.Padding + kx;
+                    if (iy < 0 || iy >= g.H || ix < 0 || ix >= g.W) continue;
+                    int c = grp * cg + ci;
+                    int xi = ((n * g.C + c) * g.H + iy) * g.W + ix;
+                    int wi = ((o * cg + ci) * kh + ky) * kw + kx;
+                    acc += x[xi] * w[wi];
+                    dx[xi] += dy[yi] * w[wi];
+                }
+                y[yi] = acc;
+            }
+        }
+        static float[] F(double[] a) => a.Select(v => (float)v).ToArray();
+        return (F(y), F(dx));
+    }
+
+    private static void AssertClose(float[] expected, float[] actual, string what)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        for (int i = 0; i < expected.Length; i++)
+            Assert.True(Math.Abs(expected[i] - actual[i]) <= 1e-4 + 1e-4 * Math.Abs(expected[i]),
+                $"{what}[{i}]: expected {expected[i]}, got {actual[i]}");
+    }
+}
