@@ -142,7 +142,7 @@ public static class Pooling
             var g = G;
             int oh = g.OH, ow = g.OW, k = g.Kernel, w = g.W;
             int p0 = item * PlanesPerItem, p1 = Math.Min(g.Planes, p0 + PlanesPerItem);
-            bool fast2x2 = k == 2 && g.Stride == 2 && g.Padding == 0 && Avx2.IsSupported;
+            bool fastStride2 = (k == 2 || k == 3) && g.Stride == 2 && g.Padding == 0 && Avx2.IsSupported;
             // what the caller does not want goes to this thread's scratch plane, overwritten plane after plane
             var values = Y == null ? PlaneValues(oh * ow) : null;
             var indices = Argmax == null ? PlaneIndices(oh * ow) : null;
@@ -155,10 +155,10 @@ public static class Pooling
                 int* ap = Argmax == null ? ids : Argmax + (long)p * oh * ow;
                 for (int oy = 0; oy < oh; oy++)
                 {
-                    if (fast2x2)
+                    if (fastStride2)
                     {
-                        int done8 = Max2x2Row(xp + 2 * oy * w, w, yp + oy * ow, ap + oy * ow, ow, 2 * oy * w);
-                        for (int ox = done8; ox < ow; ox++) MaxWindow(xp, w, 2 * oy, 2 * oy + 2, 2 * ox, 2 * ox + 2, yp + oy * ow + ox, ap + oy * ow + ox);
+                        int done8 = MaxStride2Row(xp + 2 * oy * w, w, k, yp + oy * ow, ap + oy * ow, ow, 2 * oy * w);
+                        for (int ox = done8; ox < ow; ox++) MaxWindow(xp, w, 2 * oy, 2 * oy + k, 2 * ox, 2 * ox + k, yp + oy * ow + ox, ap + oy * ow + ox);
                         continue;
                     }
                     int y0 = oy * g.Stride - g.Padding;
@@ -214,35 +214,39 @@ public static class Pooling
     }
 
     /// <summary>
-    /// 2×2 windows with stride 2 over rows r0 = row and r1 = row + w, eight outputs at a time with AVX2: the even and
-    /// odd columns are separated by a shuffle, then the four candidates are taken in window order (r0 even, r0 odd,
-    /// r1 even, r1 odd), each replacing the running maximum when greater, or NaN while the maximum is not yet NaN,
-    /// which is exactly the scalar loop's first-maximum / first-NaN rule. Returns the outputs done (a multiple of 8).
+    /// 2×2 or 3×3 windows with stride 2 (no padding) whose top row starts at <paramref name="row"/>, eight outputs at a
+    /// time with AVX2: the even and odd columns of each window row are separated by a shuffle (and, for 3×3, the even
+    /// columns once more from two columns on), then the candidates are taken in window order (row by row, left to
+    /// right), each replacing the running maximum when greater, or NaN while the maximum is not yet NaN, which is exactly
+    /// the scalar loop's first-maximum / first-NaN rule. Returns the outputs done (a multiple of 8).
     /// </summary>
-    private static unsafe int Max2x2Row(float* row, int w, float* y, int* arg, int ow, int rowIndex)
+    private static unsafe int MaxStride2Row(float* row, int w, int k, float* y, int* arg, int ow, int rowIndex)
     {
         int ox = 0;
         var step = Vector256.Create(0, 2, 4, 6, 8, 10, 12, 14);
-        var one = Vector256.Create(1); var wv = Vector256.Create(w); var w1 = Vector256.Create(w + 1);
-        for (; ox + 8 <= ow && 2 * ox + 16 <= w; ox += 8)
+        for (; ox + 8 <= ow && 2 * ox + (k == 3 ? 18 : 16) <= w; ox += 8)
         {
-            float* r0 = row + 2 * ox, r1 = r0 + w;
-            var a0 = Avx.LoadVector256(r0); var a1 = Avx.LoadVector256(r0 + 8);
-            var b0 = Avx.LoadVector256(r1); var b1 = Avx.LoadVector256(r1 + 8);
-            // shuffle picks (0, 2 | 0, 2) per 128-bit lane, the 64-bit permute restores column order
-            var e0 = Avx2.Permute4x64(Avx.Shuffle(a0, a1, 0b10_00_10_00).AsDouble(), 0b11_01_10_00).AsSingle();
-            var o0 = Avx2.Permute4x64(Avx.Shuffle(a0, a1, 0b11_01_11_01).AsDouble(), 0b11_01_10_00).AsSingle();
-            var e1 = Avx2.Permute4x64(Avx.Shuffle(b0, b1, 0b10_00_10_00).AsDouble(), 0b11_01_10_00).AsSingle();
-            var o1 = Avx2.Permute4x64(Avx.Shuffle(b0, b1, 0b11_01_11_01).AsDouble(), 0b11_01_10_00).AsSingle();
-            var best = e0;
+            var best = Vector256<float>.Zero;
             var off = Vector256<int>.Zero;
-            Take(ref best, ref off, o0, one);
-            Take(ref best, ref off, e1, wv);
-            Take(ref best, ref off, o1, w1);
+            for (int dy = 0; dy < k; dy++)
+            {
+                float* r = row + dy * w + 2 * ox;
+                var a0 = Avx.LoadVector256(r); var a1 = Avx.LoadVector256(r + 8);
+                var even = Even(a0, a1);
+                var odd = Avx2.Permute4x64(Avx.Shuffle(a0, a1, 0b11_01_11_01).AsDouble(), 0b11_01_10_00).AsSingle();
+                if (dy == 0) best = even;
+                else Take(ref best, ref off, even, Vector256.Create(dy * w));
+                Take(ref best, ref off, odd, Vector256.Create(dy * w + 1));
+                if (k == 3) Take(ref best, ref off, Even(Avx.LoadVector256(r + 2), Avx.LoadVector256(r + 10)), Vector256.Create(dy * w + 2));
+            }
             Avx.Store(y + ox, best);
             Avx.Store(arg + ox, Avx2.Add(Avx2.Add(off, step), Vector256.Create(rowIndex + 2 * ox)));
         }
         return ox;
+
+        // shuffle picks (0, 2 | 0, 2) per 128-bit lane, the 64-bit permute restores column order
+        static Vector256<float> Even(Vector256<float> a0, Vector256<float> a1) =>
+            Avx2.Permute4x64(Avx.Shuffle(a0, a1, 0b10_00_10_00).AsDouble(), 0b11_01_10_00).AsSingle();
 
         static void Take(ref Vector256<float> best, ref Vector256<int> off, Vector256<float> v, Vector256<int> vOff)
         {

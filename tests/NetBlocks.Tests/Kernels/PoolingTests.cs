@@ -3,7 +3,7 @@ using NetBlocks.Tensors;
 
 namespace NetBlocks.Tests.Kernels;
 
-/// <summary>Max pooling (the AVX2 2×2 path and the general loop, one and several threads) against a plain scalar twin.</summary>
+/// <summary>Max pooling (the AVX2 2×2 and 3×3 stride-2 path and the general loop, one and several threads) against a plain scalar twin.</summary>
 public class PoolingTests
 {
     public static IEnumerable<object[]> Geometries()
@@ -18,6 +18,9 @@ public class PoolingTests
         yield return [2, 7, 9, 3, 2, 1];
         yield return [2, 8, 8, 3, 1, 1];
         yield return [300, 27, 27, 3, 2, 0];
+        yield return [3, 7, 22, 3, 2, 0];   // 3×3/2 by AVX2: 8 of 10 outputs per row, then the scalar tail
+        yield return [2, 9, 34, 3, 2, 0];   // 2·8 + 2 columns read past the window: exactly the AVX2 bound
+        yield return [2, 9, 33, 3, 2, 0];   // one column short of a second AVX2 block
     }
 
     [Theory]
