@@ -39,14 +39,14 @@ public class ConvBenchmarks
     public void Cleanup() => Threading.Threads = _savedThreads;
 
     [Benchmark]
-    public void Forward() => Convolution.Forward(_x, 0, _w, _b, 0, _y, 0, _g);
+    public void Forward() => Convolution.Forward(_x, 0, _w, 0, _b, 0, _y, 0, _g);
 
     /// <summary>Forward, then dx and dW/db with the forward output standing in for dy.</summary>
     [Benchmark]
     public void ForwardBackward()
     {
-        Convolution.Forward(_x, 0, _w, _b, 0, _y, 0, _g);
-        Convolution.BackwardData(_y, 0, _w, _dx, 0, _g);
-        Convolution.BackwardWeight(_y, 0, _x, 0, _dw, _db, _g);
+        Convolution.Forward(_x, 0, _w, 0, _b, 0, _y, 0, _g);
+        Convolution.BackwardData(_y, 0, _w, 0, _dx, 0, _g);
+        Convolution.BackwardWeight(_y, 0, _x, 0, _dw, 0, _db, 0, _g);
     }
 }

@@ -59,9 +59,9 @@ public static class ConvQuick
             float[] x = Rand((long)g.N * g.C * g.H * g.W), w = Rand((long)g.OC * g.PatchSize), b = Rand(g.OC);
             float[] y = new float[(long)g.N * g.OC * g.OutPlane], dx = new float[x.Length], dw = new float[w.Length], db = new float[g.OC];
             double gflop = 2.0 * g.N * g.OC * g.PatchSize * g.OutPlane / 1e9;
-            var (fw, fc) = Time(runs, () => Convolution.Forward(x, 0, w, b, 0, y, 0, g));
-            var (dxw, dxc) = Time(runs, () => Convolution.BackwardData(y, 0, w, dx, 0, g));
-            var (dww, dwc) = Time(runs, () => Convolution.BackwardWeight(y, 0, x, 0, dw, db, g));
+            var (fw, fc) = Time(runs, () => Convolution.Forward(x, 0, w, 0, b, 0, y, 0, g));
+            var (dxw, dxc) = Time(runs, () => Convolution.BackwardData(y, 0, w, 0, dx, 0, g));
+            var (dww, dwc) = Time(runs, () => Convolution.BackwardWeight(y, 0, x, 0, dw, 0, db, 0, g));
             total += fw + dxw + dww;
             string Cell(double ms) => $"{ms,7:F2} ({gflop / ms * 1e3,6:F1})";
             string name = $"{g.C}→{g.OC} {g.KH}×{g.KW}/{g.Stride} g{g.Groups} @{g.H}";

@@ -33,16 +33,16 @@ public readonly record struct ConvGeometry(int N, int C, int H, int W, int OC, i
 public static unsafe class Convolution
 {
     /// <summary>y = conv(x, w) + bias. y is overwritten.</summary>
-    public static void Forward(float[] x, int xOff, float[] w, float[]? bias, int biasOff, float[] y, int yOff, ConvGeometry g)
-        => Forward(x, xOff, w, bias, biasOff, y, yOff, g, Threading.Threads);
+    public static void Forward(float[] x, int xOff, float[] w, int wOff, float[]? bias, int biasOff, float[] y, int yOff, ConvGeometry g)
+        => Forward(x, xOff, w, wOff, bias, biasOff, y, yOff, g, Threading.Threads);
 
     /// <summary>dx = ∂L/∂x given dy: per group dcols = Wᵀ · dy, folded back with col2im. dx is overwritten.</summary>
-    public static void BackwardData(float[] dy, int dyOff, float[] w, float[] dx, int dxOff, ConvGeometry g)
-        => BackwardData(dy, dyOff, w, dx, dxOff, g, Threading.Threads);
+    public static void BackwardData(float[] dy, int dyOff, float[] w, int wOff, float[] dx, int dxOff, ConvGeometry g)
+        => BackwardData(dy, dyOff, w, wOff, dx, dxOff, g, Threading.Threads);
 
     /// <summary>dw = Σₙ dy[n] · cols(x[n])ᵀ per group, db = Σ dy over n, h, w. Both overwritten (db may be null).</summary>
-    public static void BackwardWeight(float[] dy, int dyOff, float[] x, int xOff, float[] dw, float[]? db, ConvGeometry g)
-        => BackwardWeight(dy, dyOff, x, xOff, dw, db, g, Threading.Threads);
+    public static void BackwardWeight(float[] dy, int dyOff, float[] x, int xOff, float[] dw, int dwOff, float[]? db, int dbOff, ConvGeometry g)
+        => BackwardWeight(dy, dyOff, x, xOff, dw, dwOff, db, dbOff, g, Threading.Threads);
 
     /// <summary>Whether the batch is split over the threads (else the GEMMs are).</summary>
     internal static bool SplitsBatch(ConvGeometry g, int threads) => threads > 1 && g.N >= threads;
@@ -111,12 +111,12 @@ public static unsafe class Convolution
         return (long)n * groups * Math.Max(1, outPerGroup / block) >= threads;
     }
 
-    internal static void Forward(float[] x, int xOff, float[] w, float[]? bias, int biasOff, float[] y, int yOff, ConvGeometry g, int threads)
+    internal static void Forward(float[] x, int xOff, float[] w, int wOff, float[]? bias, int biasOff, float[] y, int yOff, ConvGeometry g, int threads)
     {
         if (UsesDirectForward(g, threads))
         {
             fixed (float* px = x, pw = w, py = y, pb = bias)
-                DirectConvolution.Forward(px + xOff, pw, pb == null ? null : pb + biasOff, py + yOff, g, threads);
+                DirectConvolution.Forward(px + xOff, pw + wOff, pb == null ? null : pb + biasOff, py + yOff, g, threads);
             return;
         }
         bool split = SplitsBatch(g, threads);
@@ -125,7 +125,7 @@ public static unsafe class Convolution
         {
             var body = new ForwardBody
             {
-                X = px + xOff, W = pw, Bias = pb == null ? null : pb + biasOff, Y = py + yOff, G = g, Block = nb,
+                X = px + xOff, W = pw + wOff, Bias = pb == null ? null : pb + biasOff, Y = py + yOff, G = g, Block = nb,
                 GemmThreads = split ? 1 : threads,
             };
             if (split) Threading.For(blocks, ref body, threads);
@@ -133,12 +133,12 @@ public static unsafe class Convolution
         }
     }
 
-    internal static void BackwardData(float[] dy, int dyOff, float[] w, float[] dx, int dxOff, ConvGeometry g, int threads)
+    internal static void BackwardData(float[] dy, int dyOff, float[] w, int wOff, float[] dx, int dxOff, ConvGeometry g, int threads)
     {
         if (UsesDirectBackwardData(g, threads))
         {
             fixed (float* pdy = dy, pw = w, pdx = dx)
-                DirectConvolution.BackwardData(pdy + dyOff, pw, pdx + dxOff, g, threads);
+                DirectConvolution.BackwardData(pdy + dyOff, pw + wOff, pdx + dxOff, g, threads);
             return;
         }
         bool split = SplitsBatch(g, threads);
@@ -147,7 +147,7 @@ public static unsafe class Convolution
         {
             var body = new BackwardDataBody
             {
-                Dy = pdy + dyOff, W = pw, Dx = pdx + dxOff, G = g, Block = nb,
+                Dy = pdy + dyOff, W = pw + wOff, Dx = pdx + dxOff, G = g, Block = nb,
                 GemmThreads = split ? 1 : threads,
             };
             if (split) Threading.For(blocks, ref body, threads);
@@ -155,7 +155,7 @@ public static unsafe class Convolution
         }
     }
 
-    internal static void BackwardWeight(float[] dy, int dyOff, float[] x, int xOff, float[] dw, float[]? db, ConvGeometry g, int threads)
+    internal static void BackwardWeight(float[] dy, int dyOff, float[] x, int xOff, float[] dw, int dwOff, float[]? db, int dbOff, ConvGeometry g, int threads)
     {
         int wsize = g.OC * g.PatchSize;
         int chunks = SplitsBatch(g, threads) ? threads : 1;
@@ -166,19 +166,19 @@ public static unsafe class Convolution
         {
             var body = new BackwardWeightBody
             {
-                Dy = pdy + dyOff, X = px + xOff, Dw = pdw, Partial = ppart, G = g, Chunks = chunks, Block = SamplesPerBlock(g, threads),
+                Dy = pdy + dyOff, X = px + xOff, Dw = pdw + dwOff, Partial = ppart, G = g, Chunks = chunks, Block = SamplesPerBlock(g, threads),
                 GemmThreads = chunks > 1 ? 1 : threads,
             };
             if (chunks > 1) Threading.For(chunks, ref body, threads);
             else body.Invoke(0);
             for (int c = 1; c < chunks; c++)
-                Elementwise.AddInPlace(new Span<float>(pdw, wsize), new ReadOnlySpan<float>(ppart + (long)(c - 1) * wsize, wsize));
+                Elementwise.AddInPlace(new Span<float>(pdw + dwOff, wsize), new ReadOnlySpan<float>(ppart + (long)(c - 1) * wsize, wsize));
 
             if (db is not null)
             {
                 fixed (float* pdb = db)
                 {
-                    var bias = new BiasGradBody { Dy = pdy + dyOff, Db = pdb, G = g };
+                    var bias = new BiasGradBody { Dy = pdy + dyOff, Db = pdb + dbOff, G = g };
                     if (threads > 1 && g.OC >= threads) Threading.For(g.OC, ref bias, threads);
                     else for (int oc = 0; oc < g.OC; oc++) bias.Invoke(oc);
                 }

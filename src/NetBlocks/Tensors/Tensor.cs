@@ -115,7 +115,8 @@ public sealed partial class Tensor
     public static Tensor Empty(params int[] shape)
     {
         var s = ShapeUtil.Validate(shape);
-        return new Tensor(Storage.Rent(ShapeUtil.Numel(s)), 0, s);
+        var storage = Storage.Rent(ShapeUtil.Numel(s));
+        return new Tensor(storage, storage.Offset, s);
     }
 
     internal static Tensor EmptyLike(Tensor t) => Empty(t._shape);

@@ -36,16 +36,16 @@ public class ConvolutionTests
         var dy = Rand(n * oc * geo.OH * geo.OW);
 
         var y = new float[dy.Length];
-        Convolution.Forward(x, 0, wt, bias, 0, y, 0, geo);
+        Convolution.Forward(x, 0, wt, 0, bias, 0, y, 0, geo);
         var (yRef, dxRef, dwRef, dbRef) = Reference(x, wt, bias, dy, geo);
         AssertClose(yRef, y, "forward");
 
         var dx = new float[x.Length];
-        Convolution.BackwardData(dy, 0, wt, dx, 0, geo);
+        Convolution.BackwardData(dy, 0, wt, 0, dx, 0, geo);
         AssertClose(dxRef, dx, "input gradient");
 
         var dw = new float[wt.Length]; var db = new float[oc];
-        Convolution.BackwardWeight(dy, 0, x, 0, dw, db, geo);
+        Convolution.BackwardWeight(dy, 0, x, 0, dw, 0, db, 0, geo);
         AssertClose(dwRef, dw, "weight gradient");
         AssertClose(dbRef, db, "bias gradient");
     }
@@ -75,9 +75,9 @@ public class ConvolutionTests
             (float[] y, float[] dx, float[] dw, float[] db) Run()
             {
                 var y = new float[dy.Length]; var dx = new float[x.Length]; var dw = new float[wt.Length]; var db = new float[oc];
-                Convolution.Forward(x, 0, wt, bias, 0, y, 0, geo, threads);
-                Convolution.BackwardData(dy, 0, wt, dx, 0, geo, threads);
-                Convolution.BackwardWeight(dy, 0, x, 0, dw, db, geo, threads);
+                Convolution.Forward(x, 0, wt, 0, bias, 0, y, 0, geo, threads);
+                Convolution.BackwardData(dy, 0, wt, 0, dx, 0, geo, threads);
+                Convolution.BackwardWeight(dy, 0, x, 0, dw, 0, db, 0, geo, threads);
                 return (y, dx, dw, db);
             }
             var first = Run();

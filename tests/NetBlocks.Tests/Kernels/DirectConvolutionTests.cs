@@ -55,17 +55,17 @@ public class DirectConvolutionTests
             Assert.True(Convolution.UsesDirectForward(geo, 2));
             Assert.Equal(s == 1, Convolution.UsesDirectBackwardData(geo, 2));
             var y = new float[dy.Length];
-            Convolution.Forward(x, 0, wt, bias, 0, y, 0, geo);
+            Convolution.Forward(x, 0, wt, 0, bias, 0, y, 0, geo);
             AssertClose(yRef, y, "forward");
             var dx = new float[x.Length];
-            Convolution.BackwardData(dy, 0, wt, dx, 0, geo);
+            Convolution.BackwardData(dy, 0, wt, 0, dx, 0, geo);
             AssertClose(dxRef, dx, "input gradient");
 
             // offsets into larger arrays, and no bias
             var (yRef0, _) = Reference(x, wt, new float[oc], dy, geo);
             var xo = new float[x.Length + 5]; x.CopyTo(xo, 5);
             var yo = new float[y.Length + 3];
-            Convolution.Forward(xo, 5, wt, null, 0, yo, 3, geo);
+            Convolution.Forward(xo, 5, wt, 0, null, 0, yo, 3, geo);
             AssertClose(yRef0, yo[3..], "forward, offsets, no bias");
         }
         finally
@@ -92,10 +92,10 @@ public class DirectConvolutionTests
             Assert.False(Convolution.UsesDirectForward(geo, 2));
             Assert.False(Convolution.UsesDirectBackwardData(geo, 2));
             var y = new float[dy.Length];
-            Convolution.Forward(x, 0, wt, bias, 0, y, 0, geo);
+            Convolution.Forward(x, 0, wt, 0, bias, 0, y, 0, geo);
             AssertClose(yRef, y, "forward");
             var dx = new float[x.Length];
-            Convolution.BackwardData(dy, 0, wt, dx, 0, geo);
+            Convolution.BackwardData(dy, 0, wt, 0, dx, 0, geo);
             AssertClose(dxRef, dx, "input gradient");
         }
         finally
@@ -120,10 +120,10 @@ public class DirectConvolutionTests
             Assert.True(Convolution.UsesDirectForward(geo, 2));
             Assert.False(Convolution.UsesDirectBackwardData(geo, 2));
             var y = new float[dy.Length];
-            Convolution.Forward(x, 0, wt, bias, 0, y, 0, geo);
+            Convolution.Forward(x, 0, wt, 0, bias, 0, y, 0, geo);
             AssertClose(yRef, y, "forward");
             var dx = new float[x.Length];
-            Convolution.BackwardData(dy, 0, wt, dx, 0, geo);
+            Convolution.BackwardData(dy, 0, wt, 0, dx, 0, geo);
             AssertClose(dxRef, dx, "input gradient");
         }
         finally
@@ -154,8 +154,8 @@ public class DirectConvolutionTests
             foreach (int threads in new[] { 1, 2, 3, 1, 2, 3 })
             {
                 var y = new float[dy.Length]; var dx = new float[x.Length];
-                Convolution.Forward(x, 0, wt, bias, 0, y, 0, geo, threads);
-                Convolution.BackwardData(dy, 0, wt, dx, 0, geo, threads);
+                Convolution.Forward(x, 0, wt, 0, bias, 0, y, 0, geo, threads);
+                Convolution.BackwardData(dy, 0, wt, 0, dx, 0, geo, threads);
                 if (y1 is null)
                 {
                     AssertClose(yRef, y, "forward");
