@@ -40,11 +40,12 @@ public static class Im2Col
                     }
                     else
                     {
-                        for (int ox = 0; ox < outW; ox++)
-                        {
-                            int ix = ix0 + ox * stride;
-                            dst[ox] = (uint)ix < (uint)width ? src[ix] : 0f;
-                        }
+                        // columns ox in [lo, hi) read inside the row (ix = ix0 + ox·stride); the rest are padding
+                        int lo = Math.Min(outW, ix0 >= 0 ? 0 : (-ix0 + stride - 1) / stride);
+                        int hi = Math.Max(lo, Math.Min(outW, width - ix0 <= 0 ? 0 : (width - ix0 + stride - 1) / stride));
+                        dst.Slice(0, lo).Clear();
+                        for (int ox = lo, ix = ix0 + lo * stride; ox < hi; ox++, ix += stride) dst[ox] = src[ix];
+                        dst.Slice(hi).Clear();
                     }
                 }
             }
