@@ -5,6 +5,7 @@
     python3 bench/results_tables.py pair ten-vgg56 --epochs 5 # only the first five epochs
     python3 bench/results_tables.py seeds five-regnet32-s1 five-regnet32-s2 --with ten-regnet32 --epoch 5
     python3 bench/results_tables.py nb five-res32 ten-vgg56 five-res84 --epoch 5   # NetBlocks runs side by side
+    python3 bench/results_tables.py chart ten-vgg56 --title "VGG-11/4 at 56×56" --out docs/results/ten-vgg56.svg
 
 RESULTS (default /tmp/results) is the folder results.sh wrote. <name>.nb.json holds `netblocks train --json`'s final
 object; <name>.pt.json one JSON line per epoch from bench/pytorch_train.py, then its summary.
@@ -71,20 +72,61 @@ def nb_runs(results, names, epoch):
               f"{statistics.mean(x['seconds'] for x in e[:k]):.0f} | {statistics.mean(x['images_per_s'] for x in e[:k]):.0f} |")
 
 
+def chart(results, name, title, out):
+    """An SVG of one pair: validation accuracy and train/validation loss per epoch, NetBlocks solid, PyTorch dashed."""
+    nb, pt = epochs(results, name, "nb"), epochs(results, name, "pt")
+    W, H, L, R, T, B = 720, 420, 60, 150, 40, 50
+    n = max(len(nb), len(pt))
+    ymax = max(1.0, max(e[k] for e in nb + pt for k in ("train_loss", "val_loss")))
+    ymax = round(ymax + 0.05, 1)
+    X = lambda e: L + (W - L - R) * (e - 1) / max(1, n - 1)
+    Y = lambda v: T + (H - T - B) * (1 - v / ymax)
+    out_lines = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" font-family="sans-serif" font-size="12">',
+                 f'<rect width="{W}" height="{H}" fill="white"/>',
+                 f'<text x="{W / 2}" y="22" text-anchor="middle" font-size="15">{title}</text>']
+    for i in range(0, int(round(ymax * 10)) + 1, 2):
+        v = i / 10
+        out_lines.append(f'<line x1="{L}" x2="{W - R}" y1="{Y(v):.1f}" y2="{Y(v):.1f}" stroke="#ddd"/>')
+        out_lines.append(f'<text x="{L - 6}" y="{Y(v) + 4:.1f}" text-anchor="end">{v:.1f}</text>')
+    for e in range(1, n + 1):
+        out_lines.append(f'<text x="{X(e):.1f}" y="{H - B + 16}" text-anchor="middle">{e}</text>')
+    out_lines.append(f'<text x="{(L + W - R) / 2}" y="{H - 12}" text-anchor="middle">epoch</text>')
+    series = [("val_acc", "#2ca02c"), ("val_loss", "#ff7f0e"), ("train_loss", "#1f77b4")]
+    legend_y = T + 10
+    for key, color in series:
+        for side, data, dash in (("NetBlocks", nb, ""), ("PyTorch", pt, ' stroke-dasharray="6,4"')):
+            pts = " ".join(f"{X(e['epoch']):.1f},{Y(e[key]):.1f}" for e in data)
+            out_lines.append(f'<polyline points="{pts}" fill="none" stroke="{color}" stroke-width="2"{dash}/>')
+            for e in data:
+                out_lines.append(f'<circle cx="{X(e["epoch"]):.1f}" cy="{Y(e[key]):.1f}" r="2.5" fill="{color}"/>')
+            out_lines.append(f'<line x1="{W - R + 12}" x2="{W - R + 36}" y1="{legend_y}" y2="{legend_y}" stroke="{color}" stroke-width="2"{dash}/>')
+            out_lines.append(f'<text x="{W - R + 42}" y="{legend_y + 4}">{key} {"PT" if side == "PyTorch" else "NB"}</text>')
+            legend_y += 18
+    out_lines.append(f'<rect x="{L}" y="{T}" width="{W - L - R}" height="{H - T - B}" fill="none" stroke="#444"/>')
+    out_lines.append("</svg>")
+    with open(out, "w") as f:
+        f.write("\n".join(out_lines) + "\n")
+    print(f"wrote {out}")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("mode", choices=["pair", "seeds", "nb"])
+    ap.add_argument("mode", choices=["pair", "seeds", "nb", "chart"])
     ap.add_argument("names", nargs="+")
     ap.add_argument("--with", dest="extra", nargs="*", default=[], help="seeds: more run pairs to include")
     ap.add_argument("--epoch", type=int, default=None)
     ap.add_argument("--epochs", type=int, default=None, help="pair: only the first N epochs")
     ap.add_argument("--results", default=os.environ.get("RESULTS", "/tmp/results"))
+    ap.add_argument("--title", default="")
+    ap.add_argument("--out", default=None, help="chart: the SVG file to write")
     a = ap.parse_args()
     if a.mode == "pair":
         for name in a.names:
             pair(a.results, name, a.epochs)
     elif a.mode == "seeds":
         seeds(a.results, a.extra + a.names, a.epoch or 1)
+    elif a.mode == "chart":
+        chart(a.results, a.names[0], a.title or a.names[0], a.out or a.names[0] + ".svg")
     else:
         nb_runs(a.results, a.names, a.epoch or 10**9)
 
