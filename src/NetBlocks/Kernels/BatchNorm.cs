@@ -117,23 +117,30 @@ public static unsafe class BatchNorm
         return sum;
     }
 
-    /// <summary>Σ (x[i] − c)² in double, the difference taken in float.</summary>
-    private static double SumSquaredDeviation(float* x, int length, float c)
+    /// <summary>
+    /// One pass over x: Σ (x − k) and Σ (x − k)², the differences taken in float and summed in double (8 lanes
+    /// widened to two 4-lane accumulators each, then the tail). With k a value of the channel itself, (x − k) has the
+    /// size of the spread, so the variance E[(x − k)²] − (E[x − k])² does not cancel even when the mean is far from 0.
+    /// </summary>
+    private static void ShiftedSums(float* x, int length, float k, ref double sum, ref double squares)
     {
-        var a0 = Vector<double>.Zero; var a1 = Vector<double>.Zero;
-        var vc = new Vector<float>(c);
+        var s0 = Vector<double>.Zero; var s1 = Vector<double>.Zero;
+        var q0 = Vector<double>.Zero; var q1 = Vector<double>.Zero;
+        var vk = new Vector<float>(k);
         int w = Vector<float>.Count, i = 0;
         for (; i <= length - w; i += w)
         {
-            var d = *(Vector<float>*)(x + i) - vc;
-            Vector.Widen(d, out var lo, out var hi);
-            a0 += lo * lo; a1 += hi * hi;
+            Vector.Widen(*(Vector<float>*)(x + i) - vk, out var lo, out var hi);
+            s0 += lo; s1 += hi;
+            q0 += lo * lo; q1 += hi * hi;
         }
-        double sum = Vector.Sum(a0 + a1);
-        for (; i < length; i++) { double d = x[i] - c; sum += d * d; }
-        return sum;
+        double s = Vector.Sum(s0 + s1), q = Vector.Sum(q0 + q1);
+        for (; i < length; i++) { double d = x[i] - k; s += d; q += d * d; }
+        sum += s;
+        squares += q;
     }
 
+    /// <summary>Per channel, in one pass over its values: the mean and the biased variance (see <see cref="ShiftedSums"/>).</summary>
     private struct StatisticsBody : IParallelBody
     {
         public float* X;
@@ -143,16 +150,12 @@ public static unsafe class BatchNorm
         public readonly void Invoke(int ch)
         {
             long count = (long)N * S;
-            double sum = 0;
-            for (int i = 0; i < N; i++) sum += SumWide(X + ((long)i * C + ch) * S, S);
-            double mu = sum / count;
-            // Σ (x − μ)² = Σ (x − μf)² − M·(μ − μf)², with μf the float nearest μ (the deviations are taken in float)
-            float muF = (float)mu;
-            double sq = 0;
-            for (int i = 0; i < N; i++) sq += SumSquaredDeviation(X + ((long)i * C + ch) * S, S, muF);
-            double shift = mu - muF;
-            Mean[ch] = mu;
-            Variance[ch] = Math.Max(0, sq / count - shift * shift);
+            float k = X[(long)ch * S]; // the channel's first value (sample 0)
+            double sum = 0, squares = 0;
+            for (int i = 0; i < N; i++) ShiftedSums(X + ((long)i * C + ch) * S, S, k, ref sum, ref squares);
+            double shift = sum / count;
+            Mean[ch] = k + shift;
+            Variance[ch] = Math.Max(0, squares / count - shift * shift);
         }
     }
 
