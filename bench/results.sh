@@ -83,6 +83,8 @@ run() {
         ten-vgg56)    nb ten-vgg56 vgg11/4 56 10 --lr 0.05 --seed 0; pt ten-vgg56 vgg11/4 56 10 --lr 0.05 --seed 0 ;;
         ten-nin72)    nb ten-nin72 nin 72 10 --lr 0.1 --seed 0; pt ten-nin72 nin 72 10 --lr 0.1 --seed 0 ;;
         ten-vgg56-pt) pt ten-vgg56 vgg11/4 56 10 --lr 0.05 --seed 0 ;;   # the PyTorch half alone
+        ten-nin72-nb) nb ten-nin72 nin 72 10 --lr 0.1 --seed 0 ;;         # the halves alone (they ran side by side)
+        ten-nin72-pt) pt ten-nin72 nin 72 10 --lr 0.1 --seed 0 ;;
         # the resolution exercise past the plateau: 32 and 84 for three epochs (the 56 run's first three epochs are the
         # ten-vgg56 run's: constant lr, same seed)
         three-res32)  nb three-res32 vgg11/4 32 3 --lr 0.05 --seed 0 ;;

@@ -13,15 +13,30 @@ object; <name>.pt.json one JSON line per epoch from bench/pytorch_train.py, then
 import argparse
 import json
 import os
+import re
 import statistics
 
 
 def load(path):
-    """The last JSON object in the file whose lines start with '{' (a shell may have echoed other lines into it)."""
-    objs = [json.loads(line) for line in open(path) if line.startswith("{")]
-    if not objs:
-        raise SystemExit(f"{path}: no JSON object")
-    return objs[-1]["epochs"]
+    """The epochs of a run: the "epochs" list of the last JSON object in the file (a shell may have echoed other lines
+    into it), or, for a run still going or stopped early, the per-epoch JSON lines (PyTorch) or the per-epoch progress
+    lines of the .err file next to it (NetBlocks: "epoch 3/10: train loss …, 41.2 s, 1456.3 images/s")."""
+    objs = [json.loads(line) for line in open(path) if line.startswith("{")] if os.path.exists(path) else []
+    if objs and "epochs" in objs[-1]:
+        return objs[-1]["epochs"]
+    if objs:
+        return [o for o in objs if "epoch" in o]
+    err = path[:-len(".json")] + ".err"
+    pattern = re.compile(r"epoch (\d+)/\d+: train loss ([\d.]+), train acc ([\d.]+), val loss ([\d.]+), val acc ([\d.]+), ([\d.]+) s, ([\d.]+) images/s")
+    rows = []
+    if os.path.exists(err):
+        for m in pattern.finditer(open(err, errors="replace").read().replace("\r", "\n")):
+            e, tl, ta, vl, va, sec, ips = m.groups()
+            rows.append({"epoch": int(e), "train_loss": float(tl), "train_acc": float(ta), "val_loss": float(vl),
+                         "val_acc": float(va), "seconds": float(sec), "images_per_s": float(ips)})
+    if not rows:
+        raise SystemExit(f"{path}: no epochs yet")
+    return rows
 
 
 def epochs(results, name, side):
