@@ -8,10 +8,12 @@ namespace NetBlocks.Benchmarks;
 /// <summary>
 /// `dotnet run -c Release --project bench/NetBlocks.Benchmarks -- conv-quick [--net nin96|regnet96|vgg96] [--layer SPEC]...
 /// [--batch 128] [--threads 2] [--runs 5]
-/// [--block-below P] [--block-columns C] [--direct on|off|auto]`: forward, backward-to-input and backward-to-weights of single convolution
+/// [--block-below P] [--block-columns C] [--direct on|off|auto] [--direct-dw on|off|auto] [--dw-block-kb KB] [--dw-units U]`: forward, backward-to-input and backward-to-weights of single convolution
 /// layers, median wall time and GFLOP/s per pass, and the process CPU time per pass (less sensitive than wall time when
 /// other work shares the cores). SPEC is `C-OC-K-stride-padding-groups-H`, e.g. `96-256-5-1-2-1-10`.
-/// `--direct` forces the direct convolution kernel on (where it applies) or off; auto (the default) is the library's rule.
+/// `--direct` forces the direct convolution kernels on (where they apply) or off; auto (the default) is the library's rule.
+/// `--direct-dw` does the same for the weight gradient alone (overriding `--direct` there); `--dw-block-kb` and
+/// `--dw-units` set its sample-block size and work units per thread.
 /// The presets are the convolution layers of the seed's networks at 96×96, as `netblocks bench train --profile` lists them.
 /// </summary>
 public static class ConvQuick
@@ -41,6 +43,10 @@ public static class ConvQuick
                 case "--block-below": Convolution.BlockBelow = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--direct": Convolution.ForceDirect = args[++i] switch { "on" => true, "off" => false, "auto" => null,
                     var v => throw new ArgumentException($"conv-quick: --direct on|off|auto, not '{v}'") }; break;
+                case "--direct-dw": Convolution.ForceDirectWeight = args[++i] switch { "on" => true, "off" => false, "auto" => null,
+                    var v => throw new ArgumentException($"conv-quick: --direct-dw on|off|auto, not '{v}'") }; break;
+                case "--dw-block-kb": DirectWeightGradient.BlockBytes = 1024 * int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+                case "--dw-units": DirectWeightGradient.UnitsPerThread = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--block-columns": Convolution.BlockColumns = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 default: throw new ArgumentException($"conv-quick: unknown option '{args[i]}'");
             }
