@@ -49,14 +49,16 @@ public static unsafe class Convolution
     internal static bool SplitsBatch(ConvGeometry g, int threads) => threads > 1 && g.N >= threads;
 
     /// <summary>Columns a GEMM should have at least: planes smaller than this are batched, several samples side by side.</summary>
-    internal static int BlockColumns { get; set; } = 1024; // settable for A/B benchmarks (1: one sample per GEMM)
+    internal static int BlockColumns { get; set; } = 512; // settable for A/B benchmarks (1: one sample per GEMM)
 
     /// <summary>
-    /// Planes at least this large run one sample per GEMM: measured on this AVX2 machine, gathering samples side by side
-    /// pays for its copies only on the smallest planes (6×6: 62 → 48 ms for a 128→128 layer's forward and backward;
-    /// 12×12: 138 → 159 ms, slower).
+    /// Planes at least this large run one sample per GEMM. Gathering samples side by side pays for its copies only on
+    /// small planes: im2col at 6×6: 62 → 48 ms for a 128→128 3×3 layer's forward and backward, at 12×12 138 → 159 ms
+    /// (slower); NiN's 256→256 1×1 at 10×10 (no im2col, N = 100 columns per sample), forward 6.0 → 5.0 ms and input
+    /// gradient 6.1 → 4.9 ms with about five samples per GEMM (batch 128, 2 threads, `conv-quick`, the 3×3 and 5×5
+    /// layers there running the direct kernels).
     /// </summary>
-    internal static int BlockBelow { get; set; } = 64;
+    internal static int BlockBelow { get; set; } = 128;
 
     /// <summary>
     /// Samples per GEMM: 1 for planes of at least <see cref="BlockBelow"/>; else enough samples side by side to reach
