@@ -65,15 +65,22 @@ def pair(results, name, limit):
 def seeds(results, names, epoch):
     print(f"| run | NB val acc | PT val acc | NB train loss | PT train loss |")
     print("|---|---:|---:|---:|---:|")
-    nb_acc, pt_acc = [], []
+    nb_acc, pt_acc, nb_loss, pt_loss = [], [], [], []
     for name in names:
         a, b = epochs(results, name, "nb")[epoch - 1], epochs(results, name, "pt")[epoch - 1]
         nb_acc.append(a["val_acc"]); pt_acc.append(b["val_acc"])
+        nb_loss.append(a["train_loss"]); pt_loss.append(b["train_loss"])
         print(f"| {name} | {a['val_acc']:.4f} | {b['val_acc']:.4f} | {a['train_loss']:.4f} | {b['train_loss']:.4f} |")
     if len(names) > 1:
-        print(f"| mean ± sd | {statistics.mean(nb_acc):.4f} ± {statistics.stdev(nb_acc):.4f} | "
-              f"{statistics.mean(pt_acc):.4f} ± {statistics.stdev(pt_acc):.4f} | | |")
+        sd = statistics.stdev
+        print(f"| mean ± sd | {statistics.mean(nb_acc):.4f} ± {sd(nb_acc):.4f} | {statistics.mean(pt_acc):.4f} ± {sd(pt_acc):.4f} | "
+              f"{statistics.mean(nb_loss):.4f} ± {sd(nb_loss):.4f} | {statistics.mean(pt_loss):.4f} ± {sd(pt_loss):.4f} |")
         print(f"| range | {min(nb_acc):.4f}–{max(nb_acc):.4f} | {min(pt_acc):.4f}–{max(pt_acc):.4f} | | |")
+        # Welch's t for the difference of the mean validation accuracies
+        se = (sd(nb_acc) ** 2 / len(nb_acc) + sd(pt_acc) ** 2 / len(pt_acc)) ** 0.5
+        diff = statistics.mean(nb_acc) - statistics.mean(pt_acc)
+        print()
+        print(f"difference of the means (NB − PT) {diff:+.4f}, standard error {se:.4f}, Welch t = {diff / se if se else float('inf'):.2f}")
 
 
 def nb_runs(results, names, epoch):
