@@ -92,6 +92,9 @@ run() {
         # run-to-run noise: RegNetX32 at 32 with two more seeds per framework, three epochs (seed 0 is ten-regnet)
         three-regnet-s1) nb three-regnet32-s1 regnetx32 32 3 --lr 0.05 --seed 1; pt three-regnet32-s1 regnetx32 32 3 --lr 0.05 --seed 1 ;;
         three-regnet-s2) nb three-regnet32-s2 regnetx32 32 3 --lr 0.05 --seed 2; pt three-regnet32-s2 regnetx32 32 3 --lr 0.05 --seed 2 ;;
+        # the same seed-0 RegNetX32 recipe on a later engine (run it with NB_BIN pointing at that build): the first three
+        # epochs of ten-regnet32, to see whether the kernel work changed the training results
+        engine-check) nb engine-check-regnet32 regnetx32 32 3 --lr 0.05 --seed 0 ;;
         *) echo "unknown run: $1"; exit 2 ;;
     esac
 }
