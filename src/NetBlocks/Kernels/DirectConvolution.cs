@@ -233,8 +233,8 @@ internal static unsafe partial class DirectConvolution
         }
     }
 
-    /// <summary>dst[0..n) = src[0..n), 16 floats at a time, the tail masked.</summary>
-    private static void CopyRow(float* src, float* dst, int n)
+    /// <summary>dst[0..n) = src[0..n), 16 floats at a time, the tail masked (also the weight-gradient kernel's padded copies).</summary>
+    internal static void CopyRow(float* src, float* dst, int n)
     {
         int i = 0;
         for (; i + 16 <= n; i += 16) Vector512.Store(Vector512.Load(src + i), dst + i);

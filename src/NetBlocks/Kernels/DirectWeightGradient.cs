@@ -138,7 +138,7 @@ internal static unsafe partial class DirectWeightGradient
                         {
                             float* src = X + ((long)(n0 + s) * g.C + gi * cg + ci0 + c) * inPlane;
                             float* dst = ppad + ((long)(s * p.CiMax + c) * hp + pd) * wp + pd;
-                            for (int ih = 0; ih < g.H; ih++) CopyRow(src + (long)ih * g.W, dst + (long)ih * wp, g.W);
+                            for (int ih = 0; ih < g.H; ih++) DirectConvolution.CopyRow(src + (long)ih * g.W, dst + (long)ih * wp, g.W);
                         }
                         xb = ppad; xSample = (nint)p.CiMax * hp * wp; xCi = (nint)hp * wp; rs = wp;
                     }
@@ -177,18 +177,6 @@ internal static unsafe partial class DirectWeightGradient
     }
 
     private static float* Align64(float* p) => (float*)(((nint)p + 63) & ~(nint)63);
-
-    /// <summary>dst[0..n) = src[0..n), 16 floats at a time, the tail masked.</summary>
-    private static void CopyRow(float* src, float* dst, int n)
-    {
-        int i = 0;
-        for (; i + 16 <= n; i += 16) Vector512.Store(Vector512.Load(src + i), dst + i);
-        if (i < n)
-        {
-            var m = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(n - i)).AsSingle();
-            Avx512F.MaskStore(dst + i, m, Avx512F.MaskLoad(src + i, m, Vector512<float>.Zero));
-        }
-    }
 
     [ThreadStatic] private static float[]? t_dyt;
     [ThreadStatic] private static float[]? t_acc;

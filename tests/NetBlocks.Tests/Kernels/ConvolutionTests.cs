@@ -1,6 +1,9 @@
 using NetBlocks.Kernels;
 using NetBlocks.Tensors;
 
+using NetBlocks.Tests.Support;
+using static NetBlocks.Tests.Support.ConvolutionTwin;
+
 namespace NetBlocks.Tests.Kernels;
 
 /// <summary>The im2col + GEMM convolution against its plain scalar twin (direct loops), over sizes that hit every remainder.</summary>
@@ -37,7 +40,7 @@ public class ConvolutionTests
 
         var y = new float[dy.Length];
         Convolution.Forward(x, 0, wt, 0, bias, 0, y, 0, geo);
-        var (yRef, dxRef, dwRef, dbRef) = Reference(x, wt, bias, dy, geo);
+        var (yRef, dxRef, dwRef, dbRef) = ConvolutionTwin.Run(x, wt, bias, dy, geo);
         AssertClose(yRef, y, "forward");
 
         var dx = new float[x.Length];
@@ -69,7 +72,7 @@ public class ConvolutionTests
         var rng = new RandomGenerator(12);
         float[] Rand(int len) { var a = new float[len]; for (int i = 0; i < len; i++) a[i] = rng.NextFloat() * 2 - 1; return a; }
         var x = Rand(n * c * h * w); var wt = Rand(oc * (c / g) * k * k); var bias = Rand(oc); var dy = Rand(n * oc * geo.OH * geo.OW);
-        var (yRef, dxRef, dwRef, dbRef) = Reference(x, wt, bias, dy, geo);
+        var (yRef, dxRef, dwRef, dbRef) = ConvolutionTwin.Run(x, wt, bias, dy, geo);
         foreach (int threads in new[] { 1, 2, 3, 8 })
         {
             (float[] y, float[] dx, float[] dw, float[] db) Run()
@@ -91,48 +94,5 @@ public class ConvolutionTests
                 Assert.Equal(first.y, next.y); Assert.Equal(first.dx, next.dx); Assert.Equal(first.dw, next.dw); Assert.Equal(first.db, next.db);
             }
         }
-    }
-
-    /// <summary>Direct seven-loop convolution and its gradients, in double.</summary>
-    private static (float[] y, float[] dx, float[] dw, float[] db) Reference(float[] x, float[] w, float[] b, float[] dy, ConvGeometry g)
-    {
-        int oh = g.OH, ow = g.OW, cg = g.CinPerGroup, og = g.CoutPerGroup, k = g.KH;
-        var y = new double[g.N * g.OC * oh * ow]; var dx = new double[x.Length]; var dw = new double[w.Length]; var db = new double[g.OC];
-        for (int n = 0; n < g.N; n++)
-        for (int o = 0; o < g.OC; o++)
-        {
-            int grp = o / og;
-            for (int i = 0; i < oh; i++)
-            for (int j = 0; j < ow; j++)
-            {
-                int yi = ((n * g.OC + o) * oh + i) * ow + j;
-                double acc = b[o];
-                for (int ci = 0; ci < cg; ci++)
-                for (int ky = 0; ky < k; ky++)
-                for (int kx = 0; kx < k; kx++)
-                {
-                    int iy = i * g.Stride - g.Padding + ky, ix = j * g.Stride - g.Padding + kx;
-                    if (iy < 0 || iy >= g.H || ix < 0 || ix >= g.W) continue;
-                    int c = grp * cg + ci;
-                    int xi = ((n * g.C + c) * g.H + iy) * g.W + ix;
-                    int wi = ((o * cg + ci) * k + ky) * k + kx;
-                    acc += x[xi] * w[wi];
-                    dx[xi] += dy[yi] * w[wi];
-                    dw[wi] += dy[yi] * x[xi];
-                }
-                y[yi] = acc;
-                db[o] += dy[yi];
-            }
-        }
-        static float[] F(double[] a) => a.Select(v => (float)v).ToArray();
-        return (F(y), F(dx), F(dw), F(db));
-    }
-
-    private static void AssertClose(float[] expected, float[] actual, string what)
-    {
-        Assert.Equal(expected.Length, actual.Length);
-        for (int i = 0; i < expected.Length; i++)
-            Assert.True(Math.Abs(expected[i] - actual[i]) <= 1e-4 + 1e-4 * Math.Abs(expected[i]),
-                $"{what}[{i}]: expected {expected[i]}, got {actual[i]}");
     }
 }

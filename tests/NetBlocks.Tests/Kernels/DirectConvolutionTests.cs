@@ -2,6 +2,9 @@ using System.Runtime.Intrinsics.X86;
 using NetBlocks.Kernels;
 using NetBlocks.Tensors;
 
+using NetBlocks.Tests.Support;
+using static NetBlocks.Tests.Support.ConvolutionTwin;
+
 namespace NetBlocks.Tests.Kernels;
 
 /// <summary>[Theory] that is skipped, with the reason, on machines without AVX-512 (the direct kernels need it).</summary>
@@ -47,7 +50,7 @@ public class DirectConvolutionTests
     {
         var geo = new ConvGeometry(n, c, h, w, oc, k, k, s, p, g);
         var (x, wt, bias, dy) = Data(geo, 21);
-        var (yRef, dxRef) = Reference(x, wt, bias, dy, geo);
+        var (yRef, dxRef) = Twin(x, wt, bias, dy, geo);
         var prior = Convolution.ForceDirect;
         Convolution.ForceDirect = true;
         try
@@ -62,7 +65,7 @@ public class DirectConvolutionTests
             AssertClose(dxRef, dx, "input gradient");
 
             // offsets into larger arrays, and no bias
-            var (yRef0, _) = Reference(x, wt, new float[oc], dy, geo);
+            var (yRef0, _) = Twin(x, wt, new float[oc], dy, geo);
             var xo = new float[x.Length + 5]; x.CopyTo(xo, 5);
             var yo = new float[y.Length + 3];
             Convolution.Forward(xo, 5, wt, 0, null, 0, yo, 3, geo);
@@ -84,7 +87,7 @@ public class DirectConvolutionTests
     {
         var geo = new ConvGeometry(n, c, h, w, oc, k, k, s, p, g);
         var (x, wt, bias, dy) = Data(geo, 22);
-        var (yRef, dxRef) = Reference(x, wt, bias, dy, geo);
+        var (yRef, dxRef) = Twin(x, wt, bias, dy, geo);
         var prior = Convolution.ForceDirect;
         Convolution.ForceDirect = true;
         try
@@ -112,7 +115,7 @@ public class DirectConvolutionTests
     {
         var geo = new ConvGeometry(n, c, h, w, oc, k, k, s, p, g);
         var (x, wt, bias, dy) = Data(geo, 23);
-        var (yRef, dxRef) = Reference(x, wt, bias, dy, geo);
+        var (yRef, dxRef) = Twin(x, wt, bias, dy, geo);
         var prior = Convolution.ForceDirect;
         Convolution.ForceDirect = true;
         try
@@ -145,7 +148,7 @@ public class DirectConvolutionTests
     {
         var geo = new ConvGeometry(n, c, h, w, oc, k, k, s, p, g);
         var (x, wt, bias, dy) = Data(geo, 24);
-        var (yRef, dxRef) = Reference(x, wt, bias, dy, geo);
+        var (yRef, dxRef) = Twin(x, wt, bias, dy, geo);
         var prior = Convolution.ForceDirect;
         Convolution.ForceDirect = true;
         try
@@ -206,44 +209,10 @@ public class DirectConvolutionTests
         return (Rand(g.N * g.C * g.H * g.W), Rand(g.OC * g.PatchSize), Rand(g.OC), Rand(g.N * g.OC * g.OH * g.OW));
     }
 
-    /// <summary>Direct seven-loop convolution and its input gradient, in double (the twin of ConvolutionTests).</summary>
-    private static (float[] y, float[] dx) Reference(float[] x, float[] w, float[] b, float[] dy, ConvGeometry g)
+    /// <summary>The twin's output and input gradient.</summary>
+    private static (float[] y, float[] dx) Twin(float[] x, float[] w, float[] b, float[] dy, ConvGeometry g)
     {
-        int oh = g.OH, ow = g.OW, cg = g.CinPerGroup, og = g.CoutPerGroup, kh = g.KH, kw = g.KW;
-        var y = new double[g.N * g.OC * oh * ow]; var dx = new double[x.Length];
-        for (int n = 0; n < g.N; n++)
-        for (int o = 0; o < g.OC; o++)
-        {
-            int grp = o / og;
-            for (int i = 0; i < oh; i++)
-            for (int j = 0; j < ow; j++)
-            {
-                int yi = ((n * g.OC + o) * oh + i) * ow + j;
-                double acc = b[o];
-                for (int ci = 0; ci < cg; ci++)
-                for (int ky = 0; ky < kh; ky++)
-                for (int kx = 0; kx < kw; kx++)
-                {
-                    int iy = i * g.Stride - g.Padding + ky, ix = j * g.Stride - g.Padding + kx;
-                    if (iy < 0 || iy >= g.H || ix < 0 || ix >= g.W) continue;
-                    int c = grp * cg + ci;
-                    int xi = ((n * g.C + c) * g.H + iy) * g.W + ix;
-                    int wi = ((o * cg + ci) * kh + ky) * kw + kx;
-                    acc += x[xi] * w[wi];
-                    dx[xi] += dy[yi] * w[wi];
-                }
-                y[yi] = acc;
-            }
-        }
-        static float[] F(double[] a) => a.Select(v => (float)v).ToArray();
-        return (F(y), F(dx));
-    }
-
-    private static void AssertClose(float[] expected, float[] actual, string what)
-    {
-        Assert.Equal(expected.Length, actual.Length);
-        for (int i = 0; i < expected.Length; i++)
-            Assert.True(Math.Abs(expected[i] - actual[i]) <= 1e-4 + 1e-4 * Math.Abs(expected[i]),
-                $"{what}[{i}]: expected {expected[i]}, got {actual[i]}");
+        var (y, dx, _, _) = ConvolutionTwin.Run(x, w, b, dy, g);
+        return (y, dx);
     }
 }
