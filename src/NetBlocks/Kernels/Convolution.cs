@@ -220,36 +220,17 @@ public static unsafe class Convolution
 
     [ThreadStatic] private static float[]? t_partial;
 
-    /// <summary>The calling thread's buffer for the per-chunk weight-gradient sums (grown, never shrunk).</summary>
-    private static float[] PartialScratch(int length)
-    {
-        var p = t_partial;
-        if (p is null || p.Length < length) t_partial = p = GC.AllocateUninitializedArray<float>(length);
-        return p;
-    }
+    /// <summary>The calling thread's buffer for the per-chunk weight-gradient sums.</summary>
+    private static float[] PartialScratch(int length) => ThreadScratch.Get(ref t_partial, length);
 
     [ThreadStatic] private static float[]? t_cols;
     [ThreadStatic] private static float[]? t_rows;
 
-    /// <summary>
-    /// This thread's im2col buffer, at least <paramref name="length"/> floats (grown, never shrunk). Per thread rather than
-    /// from the pool: which thread runs which sample varies, and renting per sample would make the pool's size depend
-    /// on that timing.
-    /// </summary>
-    private static float[] Scratch(int length)
-    {
-        var cols = t_cols;
-        if (cols is null || cols.Length < length) t_cols = cols = GC.AllocateUninitializedArray<float>(length);
-        return cols;
-    }
+    /// <summary>This thread's im2col buffer, at least <paramref name="length"/> floats.</summary>
+    private static float[] Scratch(int length) => ThreadScratch.Get(ref t_cols, length);
 
     /// <summary>This thread's buffer for a block's output or output-gradient rows (og × samples·plane).</summary>
-    private static float[] RowScratch(int length)
-    {
-        var rows = t_rows;
-        if (rows is null || rows.Length < length) t_rows = rows = GC.AllocateUninitializedArray<float>(length);
-        return rows;
-    }
+    private static float[] RowScratch(int length) => ThreadScratch.Get(ref t_rows, length);
 
     /// <summary>Inside a batch split: 1. Otherwise the threads the GEMM's size is worth (small ones stay on one).</summary>
     private static int GemmThreadsFor(int threads, int m, int n, int k) => threads == 1 ? 1 : Math.Min(threads, Gemm.ThreadsFor(m, n, k));

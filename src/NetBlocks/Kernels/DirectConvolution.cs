@@ -248,35 +248,12 @@ internal static unsafe partial class DirectConvolution
     [ThreadStatic] private static float[]? t_pack;
     [ThreadStatic] private static float[]? t_pad;
 
-    /// <summary>The calling thread's buffer for the re-laid-out weights (grown, never shrunk).</summary>
-    private static float[] PackScratch(int length)
-    {
-        var p = t_pack;
-        if (p is null || p.Length < length) t_pack = p = GC.AllocateUninitializedArray<float>(length);
-        return p;
-    }
-
     [ThreadStatic] private static (int Cg, int Hp, int Wp, int PH, int PW) t_padShape;
 
-    /// <summary>
-    /// This thread's buffer for a group's padded input planes (grown, never shrunk). Only the interior is written per
-    /// use, so the borders are zeroed only when the layout changes (or the buffer grows).
-    /// </summary>
+    /// <summary>The calling thread's buffer for the re-laid-out weights.</summary>
+    private static float[] PackScratch(int length) => ThreadScratch.Get(ref t_pack, length);
+
+    /// <summary>This thread's buffer for a group's zero-padded input planes (only the interior is written per use).</summary>
     private static float[] PadScratch(int cg, int hp, int wp, int ph, int pw)
-    {
-        int length = cg * hp * wp;
-        var p = t_pad;
-        var shape = (cg, hp, wp, ph, pw);
-        if (p is null || p.Length < length)
-        {
-            t_pad = p = new float[length];
-            t_padShape = shape;
-        }
-        else if (t_padShape != shape)
-        {
-            Array.Clear(p, 0, length);
-            t_padShape = shape;
-        }
-        return p;
-    }
+        => ThreadScratch.Padded(ref t_pad, ref t_padShape, (cg, hp, wp, ph, pw), cg * hp * wp);
 }

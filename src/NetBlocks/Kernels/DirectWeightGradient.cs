@@ -107,10 +107,10 @@ internal static unsafe partial class DirectWeightGradient
             int sampleFloats = plane * width;
 
             // + 16: room to start both on a 64-byte boundary (a vector load across two cache lines costs two)
-            float[] dyt = Scratch(ref t_dyt, p.Samples * sampleFloats + 16);
-            float[] acc = Scratch(ref t_acc, cir * taps * width + 16);
+            float[] dyt = ThreadScratch.Get(ref t_dyt, p.Samples * sampleFloats + 16);
+            float[] acc = ThreadScratch.Get(ref t_acc, cir * taps * width + 16);
             float[] pad = padded ? PadScratch(p.Samples * p.CiMax, p.Hp, p.Wp, g.Padding) : acc;
-            nint[] offsets = t_offsets is { } a && a.Length >= p.Samples * plane ? a : (t_offsets = new nint[p.Samples * plane]);
+            nint[] offsets = ThreadScratch.Get(ref t_offsets, p.Samples * plane);
             fixed (float* pdyt0 = dyt, pacc0 = acc, ppad = pad)
             fixed (nint* poff = offsets)
             {
@@ -184,33 +184,7 @@ internal static unsafe partial class DirectWeightGradient
     [ThreadStatic] private static nint[]? t_offsets;
     [ThreadStatic] private static (int Planes, int Hp, int Wp, int P) t_padShape;
 
-    /// <summary>A per-thread buffer of at least length floats (grown, never shrunk).</summary>
-    private static float[] Scratch(ref float[]? slot, int length)
-    {
-        var a = slot;
-        if (a is null || a.Length < length) slot = a = GC.AllocateUninitializedArray<float>(Math.Max(length, 16));
-        return a;
-    }
-
-    /// <summary>
-    /// This thread's buffer for a block's padded input planes (grown, never shrunk). Only the interior is written per use,
-    /// so the borders are zeroed only when the layout changes (or the buffer grows).
-    /// </summary>
+    /// <summary>This thread's buffer for a block's zero-padded input planes (only the interior is written per use).</summary>
     private static float[] PadScratch(int planes, int hp, int wp, int pd)
-    {
-        int length = planes * hp * wp;
-        var a = t_pad;
-        var shape = (planes, hp, wp, pd);
-        if (a is null || a.Length < length)
-        {
-            t_pad = a = new float[length];
-            t_padShape = shape;
-        }
-        else if (t_padShape != shape)
-        {
-            Array.Clear(a, 0, length);
-            t_padShape = shape;
-        }
-        return a;
-    }
+        => ThreadScratch.Padded(ref t_pad, ref t_padShape, (planes, hp, wp, pd), planes * hp * wp);
 }

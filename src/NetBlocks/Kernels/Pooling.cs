@@ -86,21 +86,11 @@ public static class Pooling
     [ThreadStatic] private static int[]? t_argmax;
     [ThreadStatic] private static float[]? t_values;
 
-    /// <summary>This thread's value buffer for one plane of outputs (grown, never shrunk).</summary>
-    private static float[] PlaneValues(int length)
-    {
-        var a = t_values;
-        if (a is null || a.Length < length) t_values = a = new float[length];
-        return a;
-    }
+    /// <summary>This thread's value buffer for one plane of outputs (every element is written before it is read).</summary>
+    private static float[] PlaneValues(int length) => ThreadScratch.Get(ref t_values, length);
 
-    /// <summary>This thread's index buffer for one plane of outputs (grown, never shrunk).</summary>
-    private static int[] PlaneIndices(int length)
-    {
-        var a = t_argmax;
-        if (a is null || a.Length < length) t_argmax = a = new int[length];
-        return a;
-    }
+    /// <summary>This thread's index buffer for one plane of outputs (every element is written before it is read).</summary>
+    private static int[] PlaneIndices(int length) => ThreadScratch.Get(ref t_argmax, length);
 
     private unsafe struct MaxRecomputeBackwardBody : IParallelBody
     {
