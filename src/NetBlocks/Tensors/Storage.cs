@@ -4,7 +4,7 @@ namespace NetBlocks.Tensors;
 /// The float buffer behind one or more tensors (a tensor and its views): <see cref="Length"/> floats of
 /// <see cref="Data"/> from <see cref="Offset"/> (a whole array, or a block of one of the pool's segments).
 /// Reference-counted: the buffer goes back to <see cref="TensorPool"/> when the last tensor using it is released; a
-/// segment block whose tensors were dropped without a release goes back when the storage is finalised.
+/// segment block whose tensors were dropped without a release goes back when its <see cref="BlockLease"/> is finalised.
 /// </summary>
 internal sealed class Storage
 {
@@ -12,22 +12,21 @@ internal sealed class Storage
     public readonly int Offset;
     public readonly int Length;
     private readonly bool _pooled;
-    private readonly TensorPool.Segment? _segment;
+    private readonly BlockLease? _block;
     private int _refs = 1;
 
-    private Storage(float[] data, int offset, int length, bool pooled, TensorPool.Segment? segment)
+    private Storage(float[] data, int offset, int length, bool pooled, BlockLease? block)
     {
-        Data = data; Offset = offset; Length = length; _pooled = pooled; _segment = segment;
-        if (segment is null) GC.SuppressFinalize(this);
+        Data = data; Offset = offset; Length = length; _pooled = pooled; _block = block;
     }
 
     public static Storage Rent(int length)
     {
         var data = TensorPool.RentBlock(length, out int offset, out var segment);
-        return new Storage(data, offset, length, pooled: true, segment);
+        return new Storage(data, offset, length, pooled: true, segment is null ? null : new BlockLease(segment, offset, length));
     }
 
-    public static Storage Wrap(float[] data) => new(data, 0, data.Length, pooled: false, segment: null);
+    public static Storage Wrap(float[] data) => new(data, 0, data.Length, pooled: false, block: null);
 
     public void AddRef() => Interlocked.Increment(ref _refs);
 
@@ -37,16 +36,26 @@ internal sealed class Storage
     public void Release()
     {
         if (Interlocked.Decrement(ref _refs) != 0 || !_pooled) return;
-        if (_segment is null) TensorPool.Return(Data);
-        else
-        {
-            GC.SuppressFinalize(this);
-            TensorPool.ReturnBlock(_segment, Offset, Length);
-        }
+        if (_block is null) TensorPool.Return(Data);
+        else _block.Return();
     }
 
-    ~Storage()
+    /// <summary>
+    /// A segment block held by one storage. Only these are finalisable (whole-array storages are simply collected), so
+    /// the GC's finalisation bookkeeping is paid once per large tensor, not for every tensor.
+    /// </summary>
+    private sealed class BlockLease(TensorPool.Segment segment, int offset, int length)
     {
-        if (_segment is not null && Volatile.Read(ref _refs) > 0) TensorPool.ReturnBlock(_segment, Offset, Length);
+        private int _returned;
+
+        /// <summary>Gives the block back to its segment, once.</summary>
+        public void Return()
+        {
+            if (Interlocked.Exchange(ref _returned, 1) != 0) return;
+            GC.SuppressFinalize(this);
+            TensorPool.ReturnBlock(segment, offset, length);
+        }
+
+        ~BlockLease() => Return();
     }
 }

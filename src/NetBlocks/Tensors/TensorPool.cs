@@ -11,7 +11,7 @@ namespace NetBlocks.Tensors;
 /// keeping as many arrays as it ever needed at once (which for VGG at 224×224 held 0.7 GB more than was ever live).</item>
 /// </list>
 /// Buffers that are never returned (a tensor the user dropped without a Backward) are recovered by the GC: whole
-/// arrays are simply collected, and a segment block goes back to its segment when its storage is finalised. The pool is
+/// arrays are simply collected, and a segment block goes back to its segment when the GC finalises its lease. The pool is
 /// an optimisation, never a requirement for correctness.
 /// </summary>
 public static class TensorPool
