@@ -9,6 +9,8 @@ generic struct parameter so that the column offsets are constants. Edit the shap
 """
 import os
 
+from avx512_transpose import transpose16
+
 TMAX = {1: 24, 2: 12}
 # rows per tile beyond 1 only for narrow outputs (width up to MULTIROW_MAXT): R*T <= TMAX[nb]
 MULTIROW_MAXT = 7
@@ -73,14 +75,7 @@ def transpose():
     o.append('    {')
     o.append('        Vector512<float> ' + ', '.join(f'r{j} = Vector512.Load(src + {j} * srcStride)' for j in range(16)) + ';')
     o.append('        Vector512<float> t;')
-    for b in (8, 4, 2, 1):
-        lo = [c if (c & b) == 0 else 16 + c - b for c in range(16)]
-        hi = [c + b if (c & b) == 0 else 16 + c for c in range(16)]
-        o.append(f'        Vector512<int> lo{b} = Vector512.Create({", ".join(map(str, lo))});')
-        o.append(f'        Vector512<int> hi{b} = Vector512.Create({", ".join(map(str, hi))});')
-        for r in range(16):
-            if r & b: continue
-            o.append(f'        t = Avx512F.PermuteVar16x32x2(r{r}, lo{b}, r{r + b}); r{r + b} = Avx512F.PermuteVar16x32x2(r{r}, hi{b}, r{r + b}); r{r} = t;')
+    o.extend(transpose16())
     o.append('        if (bias != null)')
     o.append('        {')
     for r in range(16):

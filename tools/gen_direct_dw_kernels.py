@@ -10,6 +10,8 @@ generated file.
 """
 import os
 
+from avx512_transpose import transpose16
+
 # (NB, C, R, T): only the tiles that DirectWeightGradient.Plan picks
 TILES = [
     (1, 2, 3, 3), (1, 1, 3, 3),   # 16 channels per group, 3x3 (RegNet)
@@ -85,14 +87,7 @@ def transpose():
         o.append(f'            r{j} = Avx512F.MaskLoad(src + {j} * srcStride, m, Vector512<float>.Zero);')
     o.append('        }')
     o.append('        Vector512<float> t;')
-    for b in (8, 4, 2, 1):
-        lo = [c if (c & b) == 0 else 16 + c - b for c in range(16)]
-        hi = [c + b if (c & b) == 0 else 16 + c for c in range(16)]
-        o.append(f'        Vector512<int> lo{b} = Vector512.Create({", ".join(map(str, lo))});')
-        o.append(f'        Vector512<int> hi{b} = Vector512.Create({", ".join(map(str, hi))});')
-        for r in range(16):
-            if r & b: continue
-            o.append(f'        t = Avx512F.PermuteVar16x32x2(r{r}, lo{b}, r{r + b}); r{r + b} = Avx512F.PermuteVar16x32x2(r{r}, hi{b}, r{r + b}); r{r} = t;')
+    o.extend(transpose16())
     o.append('        if (cols == 16)')
     o.append('        {')
     for r in range(16):

@@ -84,44 +84,29 @@ public class DirectConvolutionTests
     [InlineData(2, 16, 9, 9, 16, 3, 3, 1, 1)]    // stride 3
     [InlineData(2, 16, 6, 6, 32, 1, 1, 0, 1)]    // pointwise: the GEMM needs no im2col
     public void IneligibleShapesFallBack(int n, int c, int h, int w, int oc, int k, int s, int p, int g)
-    {
-        var geo = new ConvGeometry(n, c, h, w, oc, k, k, s, p, g);
-        var (x, wt, bias, dy) = Data(geo, 22);
-        var (yRef, dxRef) = Twin(x, wt, bias, dy, geo);
-        var prior = Convolution.ForceDirect;
-        Convolution.ForceDirect = true;
-        try
-        {
-            Assert.False(Convolution.UsesDirectForward(geo, 2));
-            Assert.False(Convolution.UsesDirectBackwardData(geo, 2));
-            var y = new float[dy.Length];
-            Convolution.Forward(x, 0, wt, 0, bias, 0, y, 0, geo);
-            AssertClose(yRef, y, "forward");
-            var dx = new float[x.Length];
-            Convolution.BackwardData(dy, 0, wt, 0, dx, 0, geo);
-            AssertClose(dxRef, dx, "input gradient");
-        }
-        finally
-        {
-            Convolution.ForceDirect = prior;
-        }
-    }
+        => CheckForcedPaths(new ConvGeometry(n, c, h, w, oc, k, k, s, p, g), seed: 22, directForward: false, directInputGradient: false);
 
     /// <summary>Input gradient with C/groups not a multiple of 16: the forward is direct, the backward im2col.</summary>
     [Avx512Theory]
     [InlineData(2, 8, 7, 7, 16, 3, 1, 1, 1)]
     [InlineData(2, 3, 12, 12, 32, 3, 2, 1, 1)]
     public void ForwardOnlyShapes(int n, int c, int h, int w, int oc, int k, int s, int p, int g)
+        => CheckForcedPaths(new ConvGeometry(n, c, h, w, oc, k, k, s, p, g), seed: 23, directForward: true, directInputGradient: false);
+
+    /// <summary>
+    /// With the direct kernels forced on, which passes the dispatch gives them for <paramref name="geo"/>, and the forward
+    /// and input gradient against the twin whichever path runs.
+    /// </summary>
+    private static void CheckForcedPaths(ConvGeometry geo, ulong seed, bool directForward, bool directInputGradient)
     {
-        var geo = new ConvGeometry(n, c, h, w, oc, k, k, s, p, g);
-        var (x, wt, bias, dy) = Data(geo, 23);
+        var (x, wt, bias, dy) = Data(geo, seed);
         var (yRef, dxRef) = Twin(x, wt, bias, dy, geo);
         var prior = Convolution.ForceDirect;
         Convolution.ForceDirect = true;
         try
         {
-            Assert.True(Convolution.UsesDirectForward(geo, 2));
-            Assert.False(Convolution.UsesDirectBackwardData(geo, 2));
+            Assert.Equal(directForward, Convolution.UsesDirectForward(geo, 2));
+            Assert.Equal(directInputGradient, Convolution.UsesDirectBackwardData(geo, 2));
             var y = new float[dy.Length];
             Convolution.Forward(x, 0, wt, 0, bias, 0, y, 0, geo);
             AssertClose(yRef, y, "forward");
