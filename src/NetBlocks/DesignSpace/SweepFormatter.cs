@@ -116,7 +116,7 @@ public static class SweepFormatter
     public static JsonObject Comparison(SweepComparison c) => new()
     {
         ["a"] = c.A, ["b"] = c.B, ["ks"] = Num(c.Test.D), ["ks_b_left"] = Num(c.Test.DBLeft), ["ks_a_left"] = Num(c.Test.DALeft),
-        ["p"] = Num(c.Test.PValue), ["p_method"] = c.Test.Exact ? "exact" : "asymptotic", ["n_a"] = c.Test.NA, ["n_b"] = c.Test.NB,
+        ["p"] = JsonValue.Create(c.Test.PValue), ["p_method"] = c.Test.Exact ? "exact" : "asymptotic", ["n_a"] = c.Test.NA, ["n_b"] = c.Test.NB,
         ["significant"] = c.Significant, ["samples_needed"] = c.SamplesNeeded,
         ["normalized_ks"] = new JsonObject([.. c.NormalizedD.Select(d => KeyValuePair.Create(d.Measure == Complexity.Macs ? "macs" : "params", Num(d.D)))]),
         ["verdict"] = c.Verdict,
@@ -127,6 +127,7 @@ public static class SweepFormatter
     private static JsonArray BandJson(Band band) =>
         new([.. band.X.Select((x, j) => (JsonNode)new JsonArray(Num(x), Num(band.Low[j]), Num(band.High[j])))]);
 
+    /// <summary>Numbers rounded to 6 decimals (p-values are written in full: a small one must not round to 0); non-finite → null.</summary>
     private static JsonNode? Num(double v) => double.IsFinite(v) ? JsonValue.Create(Math.Round(v, 6)) : null;
 
     /// <summary>Warnings a report must show: sweeps with failed or unfinished trials.</summary>

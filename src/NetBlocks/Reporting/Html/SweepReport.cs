@@ -71,7 +71,7 @@ public static class SweepReport
 
     /// <summary>Each sweep's EDF (ties counted, the same steps as the table and --json) with its 95% bootstrap band, dotted.</summary>
     public static ChartSpec EdfChart(IReadOnlyList<SweepSummary> sweeps) => new(
-        "EDF: fraction of models with error <= e (dotted: 95% bootstrap band)", "error e (1 - validation accuracy)", "F(e)",
+        "EDF of errors (dotted: 95% band)", "error e (1 - validation accuracy)", "F(e)",
         [.. sweeps.SelectMany((s, i) => EdfSeries($"{s.Name} [{s.Space}, n={s.Done}]", s.Edf, s.EdfBand, i))], 0, 1)
     { Legend = LegendPosition.LowerRight };
 
@@ -80,7 +80,7 @@ public static class SweepReport
     {
         var views = sweeps.Select(s => s.Normalized.FirstOrDefault(v => v.Result.Bins.Measure == measure)).ToList();
         int k = views.OfType<NormalizedView>().Select(v => v.Result.Bins.K).FirstOrDefault();
-        return new ChartSpec($"EDF normalized by {ComplexityBins.Name(measure)} ({k} equal-width bins)", "error e (1 - validation accuracy)", "weighted F(e)",
+        return new ChartSpec($"normalized EDF: {(measure == Complexity.Macs ? "MACs" : "params")}, {k} bins", "error e (1 - validation accuracy)", "weighted F(e)",
             [.. sweeps.SelectMany((s, i) => views[i] is { } v ? EdfSeries($"{s.Name} [n={s.Done}]", v.Result.Edf, v.Band, i) : [])], 0, 1)
         { Legend = LegendPosition.LowerRight };
     }
@@ -96,7 +96,7 @@ public static class SweepReport
 
     /// <summary>Random-search efficiency: E[best error of m models drawn] against m.</summary>
     public static ChartSpec ExpectedBestChart(IReadOnlyList<SweepSummary> sweeps) => new(
-        "random search: expected best error of m models drawn", "models drawn m", "E[min error]",
+        "random search: E[best of m]", "models drawn m", "E[min error]",
         [.. sweeps.Select((s, i) => new Series(s.Name, [.. s.ExpectedBest.Select(p => ((double)p.M, p.Error))]) { Color = Palette.Color(i) })])
     { XScale = AxisScale.Log10 };
 
@@ -146,7 +146,7 @@ public static class SweepReport
          .Append(". Error is 1 − validation accuracy after each trial's short training (multi-fidelity: few epochs, low resolution, a subset of the data).</p>\n");
         foreach (var w in sweeps.SelectMany(SweepFormatter.Warnings)) h.Append("<div class=\"warn\">⚠ ").Append(E(w)).Append("</div>\n");
 
-        h.Append("<h2>Error distributions (EDF)</h2>\n<p>F(e) is the fraction of a sweep's finished models with error ≤ e; tied errors count once each, ")
+        h.Append("<h2>Error distributions (EDF)</h2>\n<p>F(e) is the fraction of a sweep's finished models with error ≤ e; every model counts, tied ones too, ")
          .Append("so a step is as high as the number of models at that error over n. A space whose EDF lies above (left of) another's has more good models at ")
          .Append(Inv, $"every error level (Radosavovic et al.). Dotted: the pointwise 95% band of {o.BandRepeats} bootstrap resamples (seed {o.Seed}).</p>\n");
         h.Append(Chart.ToSvg(edf, 760, 460)).Append('\n');
