@@ -52,8 +52,8 @@ public sealed record AnalysisOptions
 
     public void Validate()
     {
-        if (Bins < 1) throw new ArgumentException($"--bins must be at least 1, got {Bins}");
-        if (BandRepeats < 2) throw new ArgumentException($"--bootstrap must be at least 2, got {BandRepeats}");
+        ComplexityBins.ValidateK(Bins);
+        if (BandRepeats < 2) throw new ArgumentException($"bootstrap band resamples must be at least 2, got {BandRepeats}");
         if (BestRangeResamples < 1) throw new ArgumentException($"best-range resamples must be at least 1, got {BestRangeResamples}");
         if (Best < 0) throw new ArgumentException($"best models listed must not be negative, got {Best}");
     }

@@ -140,8 +140,8 @@ public sealed class SweepReportTests : IDisposable
     [Theory]
     [InlineData("error: no sweep 'nope' in", "compare", "A", "nope")]
     [InlineData("error: sweep half has no finished trials to compare; run it first (netblocks sweep run half)", "compare", "A", "half")]
-    [InlineData("error: --bins must be at least 1, got 0", "compare", "A", "half", "--bins", "0")]
-    [InlineData("error: --bins must be at least 1, got -3", "report", "A", "--bins", "-3")]
+    [InlineData("error: --bins must be between 1 and 1000, got 0", "compare", "A", "half", "--bins", "0")]
+    [InlineData("error: --bins must be between 1 and 1000, got 1000000000", "report", "A", "--bins", "1000000000")]
     public void Bad_compare_and_report_input_says_what_is_wrong(string expected, params string[] args)
     {
         Sweep("A", [0.2, 0.3]);

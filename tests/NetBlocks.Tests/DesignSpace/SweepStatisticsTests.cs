@@ -67,7 +67,7 @@ public sealed class SweepStatisticsTests
         // All models at one complexity: one bin, plain EDF.
         var flat = NormalizedEdf.Of([0.2, 0.2, 0.9], [5, 5, 5], ComplexityBins.Over(Complexity.Macs, 4, [5, 5, 5]));
         Assert.Equal(2.0 / 3, flat.Edf.At(0.2), 12);
-        Assert.Equal("--bins must be at least 1, got 0", Assert.Throws<ArgumentException>(() => ComplexityBins.Over(Complexity.Macs, 0, [1.0])).Message);
+        Assert.Equal("--bins must be between 1 and 1000, got 0", Assert.Throws<ArgumentException>(() => ComplexityBins.Over(Complexity.Macs, 0, [1.0])).Message);
     }
 
     [Fact]

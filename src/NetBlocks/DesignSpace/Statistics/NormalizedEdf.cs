@@ -9,14 +9,23 @@ public enum Complexity { Macs, Params }
 /// </summary>
 public sealed record ComplexityBins(Complexity Measure, int K, double Low, double High)
 {
-    /// <exception cref="ArgumentException">k &lt; 1, or a non-finite or inverted range.</exception>
+    /// <summary>The most bins: beyond this nearly every bin of any sweep is empty, and the counts would only cost memory.</summary>
+    public const int MaxBins = 1000;
+
+    /// <exception cref="ArgumentException">k outside 1..<see cref="MaxBins"/>, or a non-finite complexity.</exception>
     public static ComplexityBins Over(Complexity measure, int k, IEnumerable<double> complexities)
     {
-        if (k < 1) throw new ArgumentException($"--bins must be at least 1, got {k}");
+        ValidateK(k);
         var list = complexities.ToList();
         if (list.Count == 0) return new ComplexityBins(measure, k, 0, 0);
         if (list.Any(c => !double.IsFinite(c))) throw new ArgumentException($"{Name(measure)} must be finite to bin models by it");
         return new ComplexityBins(measure, k, list.Min(), list.Max());
+    }
+
+    /// <exception cref="ArgumentException">k outside 1..<see cref="MaxBins"/> (the message names --bins).</exception>
+    public static void ValidateK(int k)
+    {
+        if (k < 1 || k > MaxBins) throw new ArgumentException($"--bins must be between 1 and {MaxBins}, got {k}");
     }
 
     public static string Name(Complexity measure) => measure == Complexity.Macs ? "MACs" : "parameters";
