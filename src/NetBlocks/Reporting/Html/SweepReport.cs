@@ -41,7 +41,7 @@ public static class SweepReport
         Chart.Save(edf, edfPath);
         var analysis = new List<(string Role, string Path, ChartSpec Spec)>();
         foreach (var measure in new[] { Complexity.Macs, Complexity.Params })
-            analysis.Add(("edf_" + Slug(measure), Path.Combine(outDir, "edf-" + Slug(measure)), NormalizedEdfChart(sweeps, measure)));
+            analysis.Add(("edf_" + Slug(measure), Path.Combine(outDir, "edf-" + Slug(measure)), NormalizedEdfChart(sweeps, measure, o.Bins)));
         analysis.Add(("expected_best", Path.Combine(outDir, "expected-best"), ExpectedBestChart(sweeps)));
         foreach (var (_, path, spec) in analysis) Chart.Save(spec, path);
         var macs = ScatterChart(sweeps, "MACs", s => AllPoints(s, t => t.Macs), _ => null, "error against MACs (complexity)", AxisScale.Log10);
@@ -76,10 +76,9 @@ public static class SweepReport
     { Legend = LegendPosition.LowerRight };
 
     /// <summary>The complexity-normalized EDFs (weights 1/(k·n_j)) with their bands.</summary>
-    public static ChartSpec NormalizedEdfChart(IReadOnlyList<SweepSummary> sweeps, Complexity measure)
+    public static ChartSpec NormalizedEdfChart(IReadOnlyList<SweepSummary> sweeps, Complexity measure, int k)
     {
         var views = sweeps.Select(s => s.Normalized.FirstOrDefault(v => v.Result.Bins.Measure == measure)).ToList();
-        int k = views.OfType<NormalizedView>().Select(v => v.Result.Bins.K).FirstOrDefault();
         return new ChartSpec($"normalized EDF: {(measure == Complexity.Macs ? "MACs" : "params")}, {k} bins", "error e (1 - validation accuracy)", "weighted F(e)",
             [.. sweeps.SelectMany((s, i) => views[i] is { } v ? EdfSeries($"{s.Name} [n={s.Done}]", v.Result.Edf, v.Band, i) : [])], 0, 1)
         { Legend = LegendPosition.LowerRight };
