@@ -114,10 +114,6 @@ public static class SweepAnalysis
         return new NormalizedView(result, band);
     }
 
-    /// <summary>F(e) = fraction of models with error ≤ e, at every distinct error (ties: one step of count/n).</summary>
-    public static IReadOnlyList<(double Error, double Fraction)> Edf(IReadOnlyList<double> errors) =>
-        new Edf([.. errors.Where(double.IsFinite)]).Steps;
-
     /// <summary>Parameter order for reports: global ones, RegNet's, then stage by stage.</summary>
     public static IEnumerable<string> OrderParameters(IEnumerable<string> names)
     {

@@ -86,7 +86,7 @@ public static class KolmogorovSmirnov
     public static double KolmogorovSurvival(double lambda)
     {
         if (!(lambda > 0)) return 1;
-        if (lambda < 0.2) return 1; // the series converges slowly here and Q is 1 to 13 digits
+        if (lambda < 0.2) return 1; // the alternating series cancels badly here, and Q(0.2) = 1 − 5·10⁻¹³
         double sum = 0, sign = 1;
         for (int k = 1; k <= 100; k++)
         {
