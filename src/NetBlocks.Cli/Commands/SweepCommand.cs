@@ -158,7 +158,7 @@ internal static class SweepCommand
         var names = new Argument<string[]>("NAME") { Description = "one or more sweeps to compare (the first is the reference of the KS comparisons)", Arity = ArgumentArity.OneOrMore };
         var outDir = new Option<string?>("--out") { Description = "folder for report.html and the charts (default: sweeps/report-NAME[-NAME…])", HelpName = "DIR" };
         var json = new Option<bool>("--json") { Description = "print the report's numbers as JSON (sweeps: edf, bands, normalized EDFs, best ranges, …; comparisons)" };
-        var seed = SweepCompareCommand.SeedOption();
+        var seed = new Option<ulong>("--seed") { Description = "seed of the bootstrap resampling (EDF bands, best ranges): the same seed gives the same report" };
         var bins = SweepCompareCommand.BinsOption();
         var store = StoreOption();
         var cmd = new Command("report", "EDFs of several sweeps with bootstrap bands, normalized EDFs, KS tests, error against every design parameter, best ranges: SVG/PNG and one HTML page")

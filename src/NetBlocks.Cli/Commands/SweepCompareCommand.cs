@@ -9,12 +9,10 @@ namespace NetBlocks.Cli.Commands;
 
 /// <summary>
 /// `netblocks sweep compare A B`: the KS test of two sweeps' error EDFs, in words. Also holds the analysis options that
-/// `sweep report` shares (--seed, --bins) and the loading of several sweeps for one analysis.
+/// `sweep report` shares (--bins) and the loading of several sweeps for one analysis.
 /// </summary>
 internal static class SweepCompareCommand
 {
-    public static Option<ulong> SeedOption() => new("--seed") { Description = "seed of the bootstrap resampling (EDF bands, best ranges): the same seed gives the same report" };
-
     public static Option<int> BinsOption() => new("--bins")
     {
         Description = "k, equal-width complexity bins of the normalized EDFs (each model weighs 1/(k·n_j))", DefaultValueFactory = _ => new AnalysisOptions().Bins, HelpName = "K",
@@ -29,17 +27,17 @@ internal static class SweepCompareCommand
         var a = new Argument<string>("A") { Description = "the reference sweep" };
         var b = new Argument<string>("B") { Description = "the sweep compared with it" };
         var json = new Option<bool>("--json") { Description = "print the comparison as JSON (ks, p, n_a, n_b, samples_needed, verdict, …)" };
-        var seed = SeedOption();
         var bins = BinsOption();
         var store = SweepCommand.StoreOption();
         var cmd = new Command("compare", "Is B's error distribution different from A's? The KS statistic, its p-value and the verdict in words")
         {
-            a, b, json, seed, bins, store,
+            a, b, json, bins, store,
         };
         cmd.SetAction(parse => CliGuard.Run(() =>
         {
             var o = parse.InvocationConfiguration.Output;
-            var options = new AnalysisOptions { Seed = parse.GetValue(seed), Bins = parse.GetValue(bins) };
+            // Nothing printed here is resampled (KS, its p-value, the normalized distances), so there is no --seed.
+            var options = new AnalysisOptions { Bins = parse.GetValue(bins) };
             options.Validate();
             using var s = TrialStores.Open(parse.GetValue(store), mustExist: true);
             var summaries = Summaries(s, [parse.GetValue(a)!, parse.GetValue(b)!], options);
