@@ -12,7 +12,7 @@ public sealed record SweepCreateRequest(string Name, SpaceKind Space, int Sample
     public int Budget { get; init; } = 10_000;
 }
 
-/// <summary>The sweep operations the CLI calls: create (sample and store), summaries for status and reports.</summary>
+/// <summary>The sweep operations the CLI calls: create (sample and store) and look up.</summary>
 public static class Sweeps
 {
     /// <summary>Samples the models and records the sweep with its trials pending.</summary>
@@ -41,6 +41,4 @@ public static class Sweeps
 
     public static SweepDefinition Get(ITrialStore store, string name) =>
         store.GetSweep(name) ?? throw SweepRunner.NoSuchSweep(store, name);
-
-    public static SweepSummary Summarize(ITrialStore store, string name) => SweepAnalysis.Summarize(Get(store, name), store.Trials(name));
 }
