@@ -161,6 +161,12 @@ public sealed class SweepWorkerProcessTests : IDisposable
         }
     }
 
+    /// <summary>
+    /// Deterministic under any load: the victim (lease 1 s) is killed once the store shows it holding a trial that would
+    /// run for ten minutes, so it never finishes one; the two others, started then, hold leases of ten minutes, so none of
+    /// their claims can expire however slow the machine. The only claim that expires is the killed worker's, and the
+    /// others wait for it to expire and take the trial over. The time limits are hang guards only.
+    /// </summary>
     private void KillOneOfThree(string storeUrl)
     {
         const int Trials = 6;
@@ -169,36 +175,40 @@ public sealed class SweepWorkerProcessTests : IDisposable
         store.CreateSweep(new SweepDefinition("mp", SpaceKind.AnyNetXA, new TrialSettings()) { MaxAttempts = 3 }, models);
         var log = dir["completions.log"];
         var cli = Path.Combine(AppContext.BaseDirectory, "NetBlocks.Cli.dll");
-        Process Start() => Process.Start(new ProcessStartInfo("dotnet")
+        Process Start(string lease, string milliseconds) => Process.Start(new ProcessStartInfo("dotnet")
         {
-            ArgumentList = { cli, "sweep", "run", "mp", "--store", storeUrl, "--lease", "1", "--simulate", "1500", "--simulate-log", log },
+            ArgumentList = { cli, "sweep", "run", "mp", "--store", storeUrl, "--lease", lease, "--simulate", milliseconds, "--simulate-log", log },
             RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
         })!;
-        var victim = Start();
-        var others = new[] { Start(), Start() };
+        var victim = Start("1", "600000");
+        var others = new List<Process>();
         try
         {
-            // Wait until the victim holds a trial, then kill it mid-trial.
-            var clock = Stopwatch.StartNew();
+            // Wait until the victim holds a trial (a condition in the store, not a time), kill it, then start the others.
             TrialRecord? held = null;
-            while (held is null && clock.Elapsed < TimeSpan.FromSeconds(30))
+            var guard = Stopwatch.StartNew();
+            while (held is null)
             {
+                Assert.False(victim.HasExited, "the victim worker exited before claiming a trial: " + (victim.HasExited ? victim.StandardError.ReadToEnd() : ""));
+                Assert.True(guard.Elapsed < TimeSpan.FromMinutes(5), "the victim worker claimed no trial in 5 minutes");
                 held = store.Trials("mp").FirstOrDefault(t => t.Status == TrialStatus.Running && t.Worker!.Contains($"/{victim.Id}/"));
                 if (held is null) Thread.Sleep(50);
             }
-            Assert.NotNull(held);
             victim.Kill(entireProcessTree: true);
             victim.WaitForExit();
-            foreach (var p in others) Assert.True(p.WaitForExit(60_000), "a worker did not finish");
+            others.Add(Start("600", "300"));
+            others.Add(Start("600", "300"));
+            foreach (var p in others) Assert.True(p.WaitForExit(TimeSpan.FromMinutes(5)), "a worker did not finish in 5 minutes");
             foreach (var p in others) Assert.True(p.ExitCode == 0, p.StandardError.ReadToEnd());
 
             var trials = store.Trials("mp");
             Assert.All(trials, t => Assert.Equal(TrialStatus.Done, t.Status));
             Assert.All(trials, t => Assert.Equal(SimulatedTrialRunner.ErrorOf(t.Spec), t.Error!.Value, 12));
-            var retried = trials.Single(t => t.Id == held!.Id);
+            var retried = trials.Single(t => t.Id == held.Id);
             Assert.Equal(2, retried.Attempts);
             Assert.DoesNotContain($"/{victim.Id}/", retried.Worker);
             Assert.Contains("expired", retried.Message);
+            Assert.All(trials.Where(t => t.Id != held.Id), t => Assert.Equal(1, t.Attempts));
             // Each trial ran to completion exactly once (the killed attempt never finished).
             var finished = File.ReadAllLines(log).Select(l => long.Parse(l.Split(' ')[0])).ToList();
             Assert.Equal(trials.Select(t => t.Id).Order(), finished.Order());

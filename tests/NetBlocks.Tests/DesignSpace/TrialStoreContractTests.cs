@@ -16,7 +16,8 @@ public abstract class TrialStoreContractTests : IDisposable
 
     public abstract void Dispose();
 
-    private static readonly TimeSpan Short = TimeSpan.FromMilliseconds(400);
+    /// <summary>A lease no claim outlives by accident, however loaded the machine: tests that need one to expire use <see cref="Expiring"/>.</summary>
+    private static readonly TimeSpan Long = TimeSpan.FromMinutes(10);
 
     private static SweepDefinition Definition(string name, int maxAttempts = 3) =>
         new(name, SpaceKind.AnyNetXE, new TrialSettings { Epochs = 1, Resize = 16 }) { MaxAttempts = maxAttempts, Macs = new ValueRange(1000, 2e6) };
@@ -66,9 +67,9 @@ public abstract class TrialStoreContractTests : IDisposable
         using var store = Open();
         var name = NewName();
         store.CreateSweep(Definition(name), Models(3));
-        var a = store.Claim(name, "w1", Short)!;
-        var b = store.Claim(name, "w2", Short)!;
-        var c = store.Claim(name, "w1", Short)!;
+        var a = store.Claim(name, "w1", Long)!;
+        var b = store.Claim(name, "w2", Long)!;
+        var c = store.Claim(name, "w1", Long)!;
         Assert.Equal([0, 1, 2], new[] { a.Index, b.Index, c.Index });
         Assert.Equal(1, a.Attempt);
         Assert.Null(store.Claim(name, "w3", TimeSpan.FromSeconds(30)));
@@ -108,8 +109,14 @@ public abstract class TrialStoreContractTests : IDisposable
         Assert.Equal(0.35, t.Error);
         Assert.Equal(3.5, t.Seconds);
         Assert.Equal(0.65, Assert.Single(t.Curve).ValAccuracy);
-        Assert.False(store.Heartbeat(claim, Short));
+        Assert.False(store.Heartbeat(claim, Long));
     }
+
+    /// <summary>A lease of one millisecond: expired once a few milliseconds have passed, however loaded the machine is.</summary>
+    private static readonly TimeSpan Expiring = TimeSpan.FromMilliseconds(1);
+
+    /// <summary>Waits until a lease of <paramref name="lease"/> set before this call has run out. The wait is a lower bound, so a loaded machine only makes it longer, never wrong.</summary>
+    private static void LetExpire(TimeSpan lease) => Thread.Sleep(lease + TimeSpan.FromMilliseconds(20));
 
     [StoreFact]
     public void An_expired_claim_is_taken_over_and_the_old_worker_can_no_longer_record()
@@ -118,14 +125,14 @@ public abstract class TrialStoreContractTests : IDisposable
         using var other = Open();
         var name = NewName();
         store.CreateSweep(Definition(name), Models(1));
-        var first = store.Claim(name, "dead", Short)!;
-        Assert.Null(other.Claim(name, "alive", Short)); // still leased
-        Assert.True(store.Heartbeat(first, Short));
-        Thread.Sleep(Short * 2);
+        var first = store.Claim(name, "dead", Long)!;
+        Assert.Null(other.Claim(name, "alive", Long)); // still leased
+        Assert.True(store.Heartbeat(first, Expiring)); // the worker's last heartbeat: its lease now runs out at once
+        LetExpire(Expiring);
         var second = other.Claim(name, "alive", TimeSpan.FromMinutes(1))!;
         Assert.Equal(first.Id, second.Id);
         Assert.Equal(2, second.Attempt);
-        Assert.False(store.Heartbeat(first, Short));
+        Assert.False(store.Heartbeat(first, Long));
         Assert.False(store.Complete(first, new TrialResult(0.2, 1, [])));
         Assert.True(other.Complete(second, new TrialResult(0.3, 1, [])));
         var t = Assert.Single(other.Trials(name));
@@ -140,11 +147,11 @@ public abstract class TrialStoreContractTests : IDisposable
         using var store = Open();
         var name = NewName();
         store.CreateSweep(Definition(name, maxAttempts: 2), Models(1));
-        var c1 = store.Claim(name, "w", Short)!;
+        var c1 = store.Claim(name, "w", Long)!;
         Assert.Equal(TrialStatus.Pending, store.Fail(c1, "boom 1"));
-        var c2 = store.Claim(name, "w", Short)!;
+        var c2 = store.Claim(name, "w", Long)!;
         Assert.Equal(TrialStatus.Failed, store.Fail(c2, "boom 2"));
-        Assert.Null(store.Claim(name, "w", Short));
+        Assert.Null(store.Claim(name, "w", Long));
         Assert.Null(store.Fail(c2, "again"));
         var t = Assert.Single(store.Trials(name));
         Assert.Equal((TrialStatus.Failed, 2, "boom 2"), (t.Status, t.Attempts, t.Message));
@@ -157,9 +164,9 @@ public abstract class TrialStoreContractTests : IDisposable
         using var store = Open();
         var name = NewName();
         store.CreateSweep(Definition(name, maxAttempts: 1), Models(1));
-        Assert.NotNull(store.Claim(name, "dies", Short));
-        Thread.Sleep(Short * 2);
-        Assert.Null(store.Claim(name, "next", Short));
+        Assert.NotNull(store.Claim(name, "dies", Expiring));
+        LetExpire(Expiring);
+        Assert.Null(store.Claim(name, "next", Long));
         var t = Assert.Single(store.Trials(name));
         Assert.Equal(TrialStatus.Failed, t.Status);
         Assert.Contains("claim expired after attempt 1 of 1", t.Message);
@@ -181,7 +188,8 @@ public abstract class TrialStoreContractTests : IDisposable
             return new TrialResult(claim.Index / 10.0, 0.03, []);
         });
         var log = new StringWriter();
-        var summary = new SweepRunner(store, runner, log).Run(name, new SweepRunOptions { Workers = 3, Lease = TimeSpan.FromSeconds(5) });
+        // A lease far longer than any trial here, so that no claim expires however loaded the machine is.
+        var summary = new SweepRunner(store, runner, log).Run(name, new SweepRunOptions { Workers = 3, Lease = Long });
         Assert.Equal(new SweepCounts(0, 0, 8, 1), summary.Counts);
         Assert.Equal(8, summary.Completed);
         Assert.Equal(1, summary.Failed);
