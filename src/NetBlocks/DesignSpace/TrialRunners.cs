@@ -71,14 +71,15 @@ public sealed class FashionMnistTrialRunner(string? dataDir, bool verifyHashes =
         using var _v = val;
         RandomGenerator.ManualSeed(settings.Seed);
         var model = ModelZoo.CreateBuilt(claim.Spec, [settings.Batch, 1, settings.Resize, settings.Resize], new ModelOptions(1, settings.Classes));
-        var trainer = new Trainer(model, settings);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+        var trainer = new Trainer(model, settings, new StopWhenDiverged(stop));
         var checkpoint = Path.Combine(ScratchFolder, $"netblocks-trial-{Environment.ProcessId}-{claim.Id}-{Guid.NewGuid():N}.safetensors");
         var clock = Stopwatch.StartNew();
         TrialResult Diverged(string reason) => TrialResult.Diverge(settings.Classes, clock.Elapsed.TotalSeconds, trainer.Progress.History, reason);
+        TrainingOutcome outcome;
         try
         {
-            if (trainer.Fit(train, val, checkpoint, cancel) == TrainingOutcome.Interrupted)
-                throw new OperationCanceledException("the trial was interrupted", cancel);
+            outcome = trainer.Fit(train, val, checkpoint, stop.Token);
         }
         catch (TrainingDivergedException e)
         {
@@ -96,7 +97,17 @@ public sealed class FashionMnistTrialRunner(string? dataDir, bool verifyHashes =
         }
         var history = trainer.Progress.History.ToList();
         if (FirstDiverged(history) is { } bad) return Diverged(Describe(bad));
+        if (outcome == TrainingOutcome.Interrupted) throw new OperationCanceledException("the trial was interrupted", cancel);
         return new TrialResult(1 - history[^1].ValAccuracy, clock.Elapsed.TotalSeconds, history);
+    }
+
+    /// <summary>Ends training after an epoch whose numbers are not finite: the trial has diverged, more epochs only cost time.</summary>
+    private sealed class StopWhenDiverged(CancellationTokenSource stop) : ITrainingObserver
+    {
+        public void OnEpochEnd(EpochMetrics metrics, string checkpointPath)
+        {
+            if (!TrialResult.IsFinite(metrics)) stop.Cancel();
+        }
     }
 
     private static EpochMetrics? FirstDiverged(IEnumerable<EpochMetrics> history) => history.FirstOrDefault(m => !TrialResult.IsFinite(m));

@@ -77,10 +77,11 @@ public sealed class SweepCliTests : IDisposable
     [Fact]
     public void A_trial_whose_validation_loss_overflows_is_done_with_chance_level_error_not_retried()
     {
-        // One SGD step per epoch at lr 1e6 leaves finite training losses but weights so large that the validation loss
-        // overflows: the trainer records the epoch, and the trial is a diverged result (a bad model), not a failure.
+        // One SGD step per epoch at lr 1e6 leaves a finite training loss but weights so large that the validation loss
+        // overflows: the trainer records the epoch, and the trial is a diverged result (a bad model), not a failure. The
+        // second epoch is not trained (its first step would fail with a NaN loss: the message would name step 2).
         var data = TinyData(32, 32);
-        var create = CliRunner.Run("sweep", "create", "wild", "--space", "anynetx-e", "--samples", "2", "--epochs", "1", "--resize", "16",
+        var create = CliRunner.Run("sweep", "create", "wild", "--space", "anynetx-e", "--samples", "2", "--epochs", "2", "--resize", "16",
             "--limit-train", "32", "--limit-val", "32", "--batch", "32", "--lr", "1e6", "--widths", "8..16", "--max-depth", "1", "--store", Store);
         Assert.True(create.Code == 0, create.Err);
         var run = CliRunner.Run("sweep", "run", "wild", "--data", data, "--no-verify", "--store", Store);
