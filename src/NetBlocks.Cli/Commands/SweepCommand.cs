@@ -116,11 +116,7 @@ internal static class SweepCommand
                     Workers = parse.GetValue(workers), Threads = parse.GetValue(threads), Lease = TimeSpan.FromSeconds(leaseSeconds),
                     MaxTrials = parse.GetValue(maxTrials),
                 }, cancel.Token);
-                var c = summary.Counts;
-                o.WriteLine($"this run: {summary.Completed} completed, {summary.Retried} to retry, {summary.Failed} failed, {summary.Lost} lost claims, " +
-                            $"{summary.HandedBack} handed back, {summary.Diverged} diverged (chance-level error) in {summary.Elapsed.TotalSeconds:F1} s; " +
-                            $"sweep: {c.Done} done, {c.Failed} failed, {c.Pending} pending, {c.Running} running" +
-                            (c.Failed > 0 ? $"; re-queue the failed ones with `netblocks sweep retry {parse.GetValue(name)}`" : ""));
+                o.WriteLine(summary.Describe(parse.GetValue(name)!));
                 return 0;
             }
             finally { Console.CancelKeyPress -= onCtrlC; }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using NetBlocks.Kernels;
 
 namespace NetBlocks.DesignSpace;
@@ -20,7 +21,15 @@ public sealed record SweepRunOptions
 /// given back to retry after an error, lost (the lease expired and another worker took over), and handed back without
 /// counting an attempt (the worker was stopped).
 /// </summary>
-public sealed record SweepRunSummary(int Completed, int Diverged, int Failed, int Retried, int Lost, int HandedBack, SweepCounts Counts, TimeSpan Elapsed);
+public sealed record SweepRunSummary(int Completed, int Diverged, int Failed, int Retried, int Lost, int HandedBack, SweepCounts Counts, TimeSpan Elapsed)
+{
+    /// <summary>The line `sweep run` ends with: this run's counts, the sweep's, and how to re-queue failed trials if any.</summary>
+    public string Describe(string sweepName) =>
+        string.Create(CultureInfo.InvariantCulture,
+            $"this run: {Completed} completed, {Retried} to retry, {Failed} failed, {Lost} lost claims, {HandedBack} handed back, {Diverged} diverged (chance-level error) in {Elapsed.TotalSeconds:F1} s; ") +
+        $"sweep: {Counts.Done} done, {Counts.Failed} failed, {Counts.Pending} pending, {Counts.Running} running" +
+        (Counts.Failed > 0 ? $"; re-queue the failed ones with `netblocks sweep retry {sweepName}`" : "");
+}
 
 /// <summary>
 /// Workers that claim trials from the store until none is left. Each worker: claim → heartbeat every lease/3 while

@@ -12,7 +12,7 @@ public sealed record SweepCreateRequest(string Name, SpaceKind Space, int Sample
     public int Budget { get; init; } = 10_000;
 }
 
-/// <summary>The sweep operations the CLI calls: create (sample and store), retry (re-queue failed trials), summaries for status and reports.</summary>
+/// <summary>The sweep operations the CLI calls: create (sample and store), summaries for status and reports.</summary>
 public static class Sweeps
 {
     /// <summary>Samples the models and records the sweep with its trials pending.</summary>
