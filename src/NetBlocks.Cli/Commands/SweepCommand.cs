@@ -6,14 +6,14 @@ using NetBlocks.Reporting.Html;
 namespace NetBlocks.Cli.Commands;
 
 /// <summary>
-/// `netblocks sweep create|run|status|report|compare`: design-space exploration (seed 003). Parses arguments and calls
+/// `netblocks sweep create|run|retry|status|report|compare`: design-space exploration (seed 003). Parses arguments and calls
 /// <see cref="Sweeps"/>, <see cref="SweepRunner"/> and <see cref="SweepReport"/>.
 /// </summary>
 internal static class SweepCommand
 {
     public static Command Create() => new("sweep", "Explore design spaces (AnyNetX A–E, RegNet): sample models, train them briefly, compare error distributions")
     {
-        CreateCreate(), CreateRun(), CreateStatus(), CreateReport(),
+        CreateCreate(), CreateRun(), CreateRetry(), CreateStatus(), CreateReport(),
         SweepCompareCommand.Create(),
     };
 
@@ -117,12 +117,30 @@ internal static class SweepCommand
                     Workers = parse.GetValue(workers), Threads = parse.GetValue(threads), Lease = TimeSpan.FromSeconds(leaseSeconds),
                     MaxTrials = parse.GetValue(maxTrials),
                 }, cancel.Token);
-                var c = summary.Counts;
-                o.WriteLine($"this run: {summary.Completed} completed, {summary.Retried} to retry, {summary.Failed} failed, {summary.Lost} lost claims in {summary.Elapsed.TotalSeconds:F1} s; " +
-                            $"sweep: {c.Done} done, {c.Failed} failed, {c.Pending} pending, {c.Running} running");
+                o.WriteLine(summary.Describe(parse.GetValue(name)!));
                 return 0;
             }
             finally { Console.CancelKeyPress -= onCtrlC; }
+        }));
+        return cmd;
+    }
+
+    private static Command CreateRetry()
+    {
+        var name = new Argument<string>("NAME") { Description = "the sweep whose failed trials to re-queue" };
+        var store = StoreOption();
+        var cmd = new Command("retry", "Put a sweep's failed trials back in the queue, their attempts reset, for `sweep run` to train again") { name, store };
+        cmd.SetAction(parse => CliGuard.Run(() =>
+        {
+            var o = parse.InvocationConfiguration.Output;
+            var n = parse.GetValue(name)!;
+            using var s = TrialStores.Open(parse.GetValue(store), mustExist: true);
+            int requeued = Sweeps.Retry(s, n);
+            var c = s.Counts(n);
+            o.WriteLine(requeued == 0
+                ? $"sweep {n}: no failed trials to re-queue ({c.Done} done, {c.Pending} pending, {c.Running} running)"
+                : $"sweep {n}: re-queued {requeued} failed trial(s); {c.Pending} pending, {c.Done} done, {c.Running} running. Train them with: netblocks sweep run {n}");
+            return 0;
         }));
         return cmd;
     }

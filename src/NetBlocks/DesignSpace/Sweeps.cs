@@ -39,6 +39,14 @@ public static class Sweeps
         return (sweep, models);
     }
 
+    /// <summary>Puts the sweep's failed trials back to pending with their attempts reset, for `sweep run` to train again; returns how many.</summary>
+    /// <exception cref="KeyNotFoundException">no such sweep (the message lists the store's sweeps).</exception>
+    public static int Retry(ITrialStore store, string name)
+    {
+        Get(store, name);
+        return store.Requeue(name);
+    }
+
     public static SweepDefinition Get(ITrialStore store, string name) =>
         store.GetSweep(name) ?? throw SweepRunner.NoSuchSweep(store, name);
 }
