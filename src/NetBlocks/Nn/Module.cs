@@ -160,6 +160,16 @@ public abstract class Module
 
     protected Tensor? GetParameter(string name) => _parameters[name];
 
+    /// <summary>
+    /// A zeroed parameter or buffer tensor for this module, reserved against the thread's <see cref="ParameterBudget"/>
+    /// before it is allocated. Every layer materialises its state through here.
+    /// </summary>
+    protected Tensor NewState(params int[] shape)
+    {
+        ParameterBudget.Reserve(this, shape);
+        return Tensor.ZerosPersistent(shape);
+    }
+
     public IReadOnlyList<(string Name, Module Module)> Children => _children;
 
     /// <summary>Every module below this one (depth first, this one excluded) with its path relative to this module.</summary>
