@@ -26,10 +26,10 @@ public readonly record struct ConvGeometry(int N, int C, int H, int W, int OC, i
             throw new ArgumentException($"{op}: groups {Groups} must divide the {C} input and {OC} output channels");
         if ((long)H + 2L * Padding < KH || (long)W + 2L * Padding < KW || OH < 1 || OW < 1)
             throw new ArgumentException($"{op}: input {H}×{W} padded by {Padding} gives no {KH}×{KW} window at stride {Stride}");
-        Sizes.Elements([N, C, H, W], $"{op}: input");
-        Sizes.Elements([OC, CinPerGroup, KH, KW], $"{op}: weight");
-        Sizes.Elements([N, OC, OH, OW], $"{op}: output");
-        Sizes.Elements([CinPerGroup, KH, KW, OH, OW], $"{op}: column matrix");
+        Sizes.Elements([N, C, H, W], "input", op);
+        Sizes.Elements([OC, CinPerGroup, KH, KW], "weight", op);
+        Sizes.Elements([N, OC, OH, OW], "output", op);
+        Sizes.Elements([CinPerGroup, KH, KW, OH, OW], "column matrix", op);
     }
 
     internal long InputElements => (long)N * C * H * W;

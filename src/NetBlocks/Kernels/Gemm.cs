@@ -147,7 +147,7 @@ public static unsafe partial class Gemm
     private static void CheckLength(string name, int length, int rows, int cols, int ld)
     {
         if (rows == 0 || cols == 0) return;
-        long needed = Sizes.Multiply(rows - 1, ld, $"gemm: {name}") + cols;
+        long needed = Sizes.Multiply(rows - 1, ld, name, "gemm") + cols;
         if (length < needed) throw new ArgumentException($"{name} has {length} elements; needs at least {needed}", name);
     }
 

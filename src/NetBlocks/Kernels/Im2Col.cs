@@ -105,10 +105,10 @@ public static class Im2Col
     {
         if (channels < 0 || height < 1 || width < 1 || kh < 1 || kw < 1 || stride < 1 || padding < 0 || outH < 0 || outW < 0)
             throw new ArgumentException($"{op}: invalid geometry (C={channels}, H={height}, W={width}, KH={kh}, KW={kw}, stride={stride}, padding={padding}, output {outH}×{outW})");
-        long plane = Sizes.Multiply(outH, outW, $"{op}: output plane");
+        long plane = Sizes.Multiply(outH, outW, "output plane", op);
         if (ld < plane) throw new ArgumentException($"{op}: rows of cols {ld} apart overlap the {outH}×{outW} output plane");
-        Sizes.Region(op, "image", imageLength, 0, Sizes.Product([channels, height, width], $"{op}: image"));
-        long rows = Sizes.Product([channels, kh, kw], $"{op}: cols");
-        Sizes.Region(op, "cols", colsLength, 0, rows == 0 ? 0 : Sizes.Multiply(rows - 1, ld, $"{op}: cols") + plane);
+        Sizes.Region(op, "image", imageLength, 0, Sizes.Product([channels, height, width], "image", op));
+        long rows = Sizes.Product([channels, kh, kw], "cols", op);
+        Sizes.Region(op, "cols", colsLength, 0, rows == 0 ? 0 : Sizes.Multiply(rows - 1, ld, "cols", op) + plane);
     }
 }

@@ -20,8 +20,8 @@ public readonly record struct PoolGeometry(int Planes, int H, int W, int Kernel,
             throw new ArgumentException($"{op}: invalid geometry (planes={Planes}, H={H}, W={W}, kernel={Kernel}, stride={Stride}, padding={Padding}; padding at most half the kernel)");
         if ((long)H + 2L * Padding < Kernel || (long)W + 2L * Padding < Kernel)
             throw new ArgumentException($"{op}: input {H}×{W} padded by {Padding} is smaller than the {Kernel}×{Kernel} window");
-        Sizes.Elements([Planes, H, W], $"{op}: input");
-        Sizes.Elements([Planes, OH, OW], $"{op}: output");
+        Sizes.Elements([Planes, H, W], "input", op);
+        Sizes.Elements([Planes, OH, OW], "output", op);
     }
 }
 

@@ -55,7 +55,8 @@ public static class ShapeUtil
                 infer = i;
             }
             else if (to[i] < 0) throw new ArgumentException($"invalid dimension {to[i]} in reshape to {Format(to)}");
-            else known = Sizes.Multiply(known, to[i], $"reshape to {Format(to)}");
+            else if (!Sizes.TryMultiply(known, to[i], out known))
+                throw new ArgumentException($"reshape to {Format(to)}: more elements than a 64-bit count holds");
         }
         var result = (int[])to.Clone();
         if (infer >= 0)

@@ -129,4 +129,27 @@ public class KernelEntryCheckTests
         e = Assert.Throws<ArgumentException>(() => Im2Col.Unfold(new float[32], 2, 4, 4, 3, 3, 1, 1, 4, 4, new float[18 * 16], ld: 15));
         Assert.Equal("im2col: rows of cols 15 apart overlap the 4×4 output plane", e.Message);
     }
+
+    [Fact]
+    public void TheEntryChecksAllocateNothing()
+    {
+        // messages are formatted only on failure: a kernel call in a training step stays allocation-free
+        var x = new float[150]; var w = new float[108]; var b = new float[4]; var y = new float[200];
+        var px = new float[32]; var py = new float[8];
+        var cols = new float[18 * 16];
+        var mean = new float[4]; var bx = new float[24]; var by = new float[24];
+        var ga = new float[8 * 8]; var gb = new float[8 * 8]; var gc = new float[8 * 8];
+        void Calls()
+        {
+            Convolution.Forward(x, 0, w, 0, b, 0, y, 0, Conv, threads: 1);
+            Pooling.MaxForward(px, py, new PoolGeometry(2, 4, 4, 2, 2, 0), threads: 1);
+            BatchNorm.Normalize(bx, 2, 4, 3, mean, mean, mean, mean, by, relu: false, threads: 1);
+            Im2Col.Unfold(px, 2, 4, 4, 3, 3, 1, 1, 4, 4, cols);
+            Gemm.Sgemm(GemmPath.Scalar, 1, false, false, 8, 8, 8, 1f, ga, 8, gb, 8, 0f, gc, 8);
+        }
+        Calls(); // first use sizes the thread's scratch buffers
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        Calls();
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
 }
