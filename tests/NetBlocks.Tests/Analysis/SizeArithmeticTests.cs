@@ -50,7 +50,7 @@ public class SizeArithmeticTests
         using var _ = Init.ShapesOnly();
         var a = ModelAnalyzer.Analyze(ModelZoo.Create("nin"), [1, 1, 8000, 8000], "nin");
         var first = a.Layers.First(l => l.Name == "0.0");
-        Assert.Equal([1, 96, 1998, 1998], first.Output);
+        Assert.Equal([1, 96, 1998, 1998], first.Output!);
         Assert.Equal(96L * 1998 * 1998 * 11 * 11, first.Macs);
         Assert.Equal(96L * 1998 * 1998, first.OutputElements);
         Assert.True(a.Macs > uint.MaxValue);
