@@ -4,8 +4,9 @@ namespace NetBlocks.Onnx;
 /// The ONNX operator-set versions (domain ai.onnx) the exporter writes, and the IR version each needs. Every operator
 /// the exporter emits was checked against the ONNX operator changelog for each version in the range: below opset 7,
 /// Add and Mul broadcast only with a legacy <c>broadcast</c> attribute, Gemm's C does not broadcast, BatchNormalization
-/// needs <c>is_test</c> and AveragePool cannot count padding in the divisor, so 7 is the floor. The ceiling is the
-/// newest opset whose IR version is recorded in onnx's release table (onnx/helper.py VERSION_TABLE, ONNX 1.18).
+/// needs <c>is_test</c> and AveragePool cannot count padding in the divisor, so 7 is the floor. The ceiling, 26, is the
+/// newest opset ONNX Runtime 1.31 runs; from 19 to 26 the operators used here changed only in the element types they
+/// accept (AveragePool-19 added dilations, default 1). IR versions from onnx's release table (onnx/helper.py VERSION_TABLE).
 /// </summary>
 public static class OnnxOpsets
 {
@@ -14,7 +15,7 @@ public static class OnnxOpsets
 
     public const int Minimum = 7;
 
-    public const int Maximum = 23;
+    public const int Maximum = 26;
 
     /// <summary>The IR version of the ONNX release that introduced <paramref name="opset"/> (onnx's VERSION_TABLE).</summary>
     public static int IrVersion(int opset)
@@ -30,7 +31,9 @@ public static class OnnxOpsets
             <= 18 => 8,
             <= 20 => 9,
             <= 22 => 10,
-            _ => 11,
+            23 => 11,
+            24 => 12,
+            _ => 13,
         };
     }
 

@@ -82,7 +82,7 @@ public class ExportCommandTests : IDisposable
             Assert.Empty(Directory.GetFiles(_dir, "*.tmp"));
         }
         Fails("export needs --onnx OUT.onnx (or --check FILE.onnx to check an existing ONNX file)", _weights);
-        Fails("--opset 5 is not supported: NetBlocks exports ONNX opsets 7 to 23 (default 17)", _weights, "--onnx", onnx, "--opset", "5");
+        Fails("--opset 5 is not supported: NetBlocks exports ONNX opsets 7 to 26 (default 17)", _weights, "--onnx", onnx, "--opset", "5");
         Fails("--input expects C,H,W: three positive integers separated by commas (channels, height, width), e.g. 1,224,224; got '28,28'", _weights, "--onnx", onnx, "--input", "28,28");
         Fails($"--input 3,28,28: regnetx32 from '{_weights}' takes 1-channel (grayscale) images, so C must be 1", _weights, "--onnx", onnx, "--input", "3,28,28");
         Fails($"--onnx {_weights} is the checkpoint itself; choose another file name", _weights, "--onnx", _weights);
