@@ -19,6 +19,7 @@ public static class OnnxChecker
         catch (InvalidProtocolBufferException e) { throw new InvalidDataException($"{path}: not an ONNX model (the protobuf does not parse: {e.Message})"); }
         try { return Check(path, model); }
         catch (InvalidDataException e) { throw new InvalidDataException($"{path}: {e.Message}"); }
+        catch (OverflowException) { throw new InvalidDataException($"{path}: a dimension or element count does not fit in 64 bits"); }
     }
 
     private static OnnxModelReport Check(string path, ModelProto model)

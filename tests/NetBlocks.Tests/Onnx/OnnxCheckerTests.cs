@@ -95,6 +95,12 @@ public class OnnxCheckerTests : IDisposable
             Assert.Throws<InvalidDataException>(() => OnnxChecker.Check(path)).Message);
 
         model = Exported();
+        model.Graph.Initializer[0].Dims.Clear();
+        model.Graph.Initializer[0].Dims.Add([1L << 40, 1L << 40]);
+        path = Write(model, "overflow.onnx");
+        Assert.Equal($"{path}: a dimension or element count does not fit in 64 bits", Assert.Throws<InvalidDataException>(() => OnnxChecker.Check(path)).Message);
+
+        model = Exported();
         model.OpsetImport.Clear();
         path = Write(model, "no-opset.onnx");
         Assert.Equal($"{path}: no ai.onnx opset is imported", Assert.Throws<InvalidDataException>(() => OnnxChecker.Check(path)).Message);
