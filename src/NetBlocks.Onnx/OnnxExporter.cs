@@ -45,6 +45,10 @@ public static class OnnxExporter
         if (inputChw is null || inputChw.Length != 3 || inputChw.Any(d => d < 1))
             throw new ArgumentException($"the input must be (C, H, W) with positive sizes, got {(inputChw is null ? "null" : ShapeUtil.Format(inputChw))}");
         int irVersion = OnnxOpsets.IrVersion(options.Opset);
+        foreach (var (what, name) in new[] { ("input", options.InputName), ("output", options.OutputName), ("batch dimension", options.BatchDimension) })
+            if (string.IsNullOrWhiteSpace(name)) throw new ArgumentException($"the ONNX {what} name must not be empty");
+        if (options.InputName == options.OutputName)
+            throw new ArgumentException($"the ONNX input and output names must differ, both are '{options.InputName}'");
         if (!module.IsMaterialized)
             throw new OnnxExportException($"cannot export {module.Describe()} to ONNX: it has lazy layers that are not materialised; call Build(input shape) and load or train its weights first");
         int[] input = [1, .. inputChw];

@@ -106,3 +106,61 @@ public class OnnxCheckerTests : IDisposable
         Assert.Equal($"{path}: no ai.onnx opset is imported", Assert.Throws<InvalidDataException>(() => OnnxChecker.Check(path)).Message);
     }
 }
+
+/// <summary>Each structural or shape error the checker reports, provoked by one change to a good exported graph.</summary>
+public class OnnxCheckerErrorTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("netblocks-onnx-errors-").FullName;
+    private static readonly byte[] Good = OnnxExporter.ToBytes(OnnxRuntimeCheck.Model("regnet:d=2,w0=8,wa=8,wm=2,g=8,stem=8,se=0.25", [1, 16, 16]), [1, 16, 16]);
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private static NodeProto First(ModelProto m, string op) => m.Graph.Node.First(n => n.OpType == op);
+    private static AttributeProto Attr(NodeProto n, string name) => n.Attribute.Single(a => a.Name == name);
+
+    /// <summary>(name, change, expected message after "{path}: "), the message built from the changed model.</summary>
+    public static TheoryData<string> Cases => new(Mutations.Keys);
+
+    private static readonly Dictionary<string, Func<ModelProto, string>> Mutations = new()
+    {
+        ["ir"] = m => { m.IrVersion = 0; return "IR version 0 is missing or older than 3"; },
+        ["no graph"] = m => { m.Graph = null; return "the model has no graph"; },
+        ["no nodes"] = m => { m.Graph.Node.Clear(); return "the graph has no nodes"; },
+        ["int initializer"] = m => { m.Graph.Initializer[0].DataType = (int)TensorProto.Types.DataType.Int64; return $"initializer '{m.Graph.Initializer[0].Name}' has element type int64, not float32"; },
+        ["negative dim"] = m => { m.Graph.Initializer[0].Dims[0] = -1; return $"initializer '{m.Graph.Initializer[0].Name}' has a negative dimension"; },
+        ["twice"] = m => { m.Graph.Initializer.Add(m.Graph.Initializer[0].Clone()); return $"initializer '{m.Graph.Initializer[0].Name}' is defined twice"; },
+        ["no input"] = m => { m.Graph.Input.Clear(); return "the graph has no input that is not an initializer"; },
+        ["input type"] = m => { m.Graph.Input[0].Type.TensorType.ElemType = (int)TensorProto.Types.DataType.Double; return "input 'x' has element type double, not float32"; },
+        ["input shape"] = m => { m.Graph.Input[0].Type.TensorType.Shape = null; return "input 'x' has no shape"; },
+        ["empty dim"] = m => { m.Graph.Input[0].Type.TensorType.Shape.Dim[0].ClearDimParam(); return "input 'x' has a dimension with neither a size nor a name"; },
+        ["no output"] = m => { m.Graph.Output.Clear(); return "the graph has no output"; },
+        ["unproduced"] = m => { m.Graph.Output[0].Name = "probabilities"; return "output 'probabilities' is not produced by any node"; },
+        ["rewritten"] = m => { var n = m.Graph.Node[1]; n.Output[0] = m.Graph.Node[0].Output[0]; return $"node '{n.Name}' ({n.OpType}) writes '{n.Output[0]}', which is already defined"; },
+        ["bn stats"] = m => { var n = First(m, "BatchNormalization"); n.Input[3] = n.Input[0]; return $"node '{n.Name}' (BatchNormalization): input 3 is [batch, 8, 8, 8], expected [8]"; },
+        ["kernel"] = m => { var n = First(m, "Conv"); Attr(n, "kernel_shape").Ints[0] = 5; return $"node '{n.Name}' (Conv): kernel_shape [5, 3] does not match weight [8, 1, 3, 3]"; },
+        ["auto_pad"] = m => { var n = First(m, "Conv"); n.Attribute.Add(new AttributeProto { Name = "auto_pad", Type = AttributeProto.Types.AttributeType.String, S = Google.Protobuf.ByteString.CopyFromUtf8("SAME_UPPER") }); return $"node '{n.Name}' (Conv): auto_pad is not supported by this checker; NetBlocks writes explicit pads"; },
+        ["pads"] = m => { var n = First(m, "Conv"); Attr(n, "pads").Ints.RemoveAt(0); return $"node '{n.Name}' (Conv): pads, strides or dilations are malformed"; },
+        ["dynamic"] = m => { m.Graph.Input[0].Type.TensorType.Shape.Dim[2].DimParam = "height"; return $"node '{m.Graph.Node[0].Name}' (Conv): spatial dimension height is dynamic; NetBlocks exports fixed image sizes"; },
+        ["collapse"] = m => { var n = First(m, "Conv"); Attr(n, "pads").Ints.Clear(); Attr(n, "pads").Ints.Add([0, 0, 0, 0]); Attr(n, "strides").Ints.Clear(); Attr(n, "strides").Ints.Add([1, 1]); Attr(n, "kernel_shape").Ints.Clear(); Attr(n, "kernel_shape").Ints.Add([3, 3]); m.Graph.Input[0].Type.TensorType.Shape.Dim[2].DimValue = 2; return $"node '{n.Name}' (Conv): the output collapses for input [batch, 1, 2, 16]"; },
+        ["flatten axis"] = m => { var n = First(m, "Flatten"); n.Attribute.Clear(); n.Attribute.Add(new AttributeProto { Name = "axis", Type = AttributeProto.Types.AttributeType.Int, I = 7 }); return $"node '{n.Name}' (Flatten): axis 7 is out of range for [batch, 16, 1, 1]"; },
+        ["flatten dynamic"] = m => { var n = First(m, "Flatten"); n.Attribute.Clear(); n.Attribute.Add(new AttributeProto { Name = "axis", Type = AttributeProto.Types.AttributeType.Int, I = 2 }); return $"node '{n.Name}' (Flatten): cannot multiply the dynamic dimensions of [batch, 16]"; },
+        ["gemm"] = m => { var n = First(m, "Gemm"); n.Attribute.Remove(Attr(n, "transB")); return $"node '{n.Name}' (Gemm): inner dimensions differ: A [batch, 16], B [10, 16]"; },
+        ["gemm C"] = m => { var n = First(m, "Gemm"); n.Input[2] = m.Graph.Initializer.First(t => t.Dims.Count == 1 && t.Dims[0] == 8).Name; return $"node '{n.Name}' (Gemm): shapes [batch, 10] and [8] do not broadcast"; },
+        ["mul"] = m => { var n = First(m, "Mul"); n.Input[1] = m.Graph.Input[0].Name; return $"node '{n.Name}' (Mul): shapes [batch, 8, 4, 4] and [batch, 1, 16, 16] do not broadcast"; },
+        ["rank"] = m => { var n = First(m, "GlobalAveragePool"); n.Input[0] = First(m, "Gemm").Input[1]; return $"node '{n.Name}' (GlobalAveragePool): expected a rank-4 input, got [10, 16]"; },
+        ["missing input"] = m => { var n = First(m, "Relu"); n.Input.Clear(); return $"node '{n.Name}' (Relu): input 0 is missing"; },
+        ["no pool kernel"] = m => { var n = First(m, "Conv"); n.OpType = "MaxPool"; n.Attribute.Remove(Attr(n, "kernel_shape")); return $"node '{n.Name}' (MaxPool): kernel_shape is missing"; },
+        ["no node output"] = m => { var n = m.Graph.Node[0]; n.Output.Clear(); return $"node '{n.Name}' (Conv) has no output"; },
+    };
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void EachProblemIsNamed(string name)
+    {
+        var model = ModelProto.Parser.ParseFrom(Good);
+        var expected = Mutations[name](model);
+        var path = Path.Combine(_dir, "m.onnx");
+        File.WriteAllBytes(path, model.ToByteArray());
+        Assert.Equal($"{path}: {expected}", Assert.Throws<InvalidDataException>(() => OnnxChecker.Check(path)).Message);
+    }
+}

@@ -168,6 +168,10 @@ public class OnnxExportTests
             Assert.Throws<ArgumentException>(() => OnnxExporter.ToBytes(model, [1, 28, 28], new OnnxExportOptions { Opset = 6 })).Message);
         Assert.Equal("--opset 27 is not supported: NetBlocks exports ONNX opsets 7 to 26 (default 17)",
             Assert.Throws<ArgumentException>(() => OnnxExporter.ToBytes(model, [1, 28, 28], new OnnxExportOptions { Opset = 27 })).Message);
+        Assert.Equal("the ONNX input and output names must differ, both are 'x'",
+            Assert.Throws<ArgumentException>(() => OnnxExporter.ToBytes(model, [1, 28, 28], new OnnxExportOptions { OutputName = "x" })).Message);
+        Assert.Equal("the ONNX batch dimension name must not be empty",
+            Assert.Throws<ArgumentException>(() => OnnxExporter.ToBytes(model, [1, 28, 28], new OnnxExportOptions { BatchDimension = " " })).Message);
         var shape = Assert.Throws<ShapeException>(() => OnnxExporter.ToBytes(model, [3, 28, 28]));
         Assert.Contains("0.0 (Conv2d)", shape.Message);
     }
