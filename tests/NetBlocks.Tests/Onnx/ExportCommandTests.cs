@@ -1,8 +1,9 @@
 using NetBlocks.Models;
-using NetBlocks.Onnx;
 using NetBlocks.Onnx.Protobuf;
+using NetBlocks.Onnx;
 using NetBlocks.Serialization;
 using NetBlocks.Tensors;
+using NetBlocks.Tests.Analysis;
 using NetBlocks.Tests.Cli;
 using NetBlocks.Training;
 using NetBlocks.Workflows;
@@ -10,6 +11,7 @@ using NetBlocks.Workflows;
 namespace NetBlocks.Tests.Onnx;
 
 /// <summary>`netblocks export`: a trained model's file to ONNX (run in ONNX Runtime), `--check`, and every bad input.</summary>
+[Collection(DrawsDefaultRandomCollection.Name)] // materialises models: weights come from RandomGenerator.Default
 public class ExportCommandTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("netblocks-cli-export-").FullName;

@@ -1,10 +1,12 @@
 using Google.Protobuf;
-using NetBlocks.Onnx;
 using NetBlocks.Onnx.Protobuf;
+using NetBlocks.Onnx;
+using NetBlocks.Tests.Analysis;
 
 namespace NetBlocks.Tests.Onnx;
 
 /// <summary>OnnxChecker: the report of a good file, and one clear error naming the file for each kind of broken one.</summary>
+[Collection(DrawsDefaultRandomCollection.Name)] // materialises models: weights come from RandomGenerator.Default
 public class OnnxCheckerTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("netblocks-onnx-check-").FullName;
@@ -108,6 +110,7 @@ public class OnnxCheckerTests : IDisposable
 }
 
 /// <summary>Each structural or shape error the checker reports, provoked by one change to a good exported graph.</summary>
+[Collection(DrawsDefaultRandomCollection.Name)] // materialises models: weights come from RandomGenerator.Default
 public class OnnxCheckerErrorTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("netblocks-onnx-errors-").FullName;

@@ -1,11 +1,13 @@
 using NetBlocks.Nn;
-using NetBlocks.Onnx;
 using NetBlocks.Onnx.Protobuf;
+using NetBlocks.Onnx;
 using NetBlocks.Tensors;
+using NetBlocks.Tests.Analysis;
 
 namespace NetBlocks.Tests.Onnx;
 
 /// <summary>Every family exported and run in ONNX Runtime against NetBlocks' eval forward; the graph's operators; refusals.</summary>
+[Collection(DrawsDefaultRandomCollection.Name)] // materialises models: weights come from RandomGenerator.Default
 public class OnnxExportTests
 {
     private const double Tolerance = 1e-4;
