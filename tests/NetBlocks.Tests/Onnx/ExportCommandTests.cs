@@ -1,6 +1,6 @@
 using NetBlocks.Models;
-using NetBlocks.Onnx.Protobuf;
 using NetBlocks.Onnx;
+using NetBlocks.Onnx.Protobuf;
 using NetBlocks.Serialization;
 using NetBlocks.Tensors;
 using NetBlocks.Tests.Analysis;

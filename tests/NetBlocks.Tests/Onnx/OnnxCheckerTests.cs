@@ -1,6 +1,6 @@
 using Google.Protobuf;
-using NetBlocks.Onnx.Protobuf;
 using NetBlocks.Onnx;
+using NetBlocks.Onnx.Protobuf;
 using NetBlocks.Tests.Analysis;
 
 namespace NetBlocks.Tests.Onnx;

@@ -1,6 +1,6 @@
 using NetBlocks.Nn;
-using NetBlocks.Onnx.Protobuf;
 using NetBlocks.Onnx;
+using NetBlocks.Onnx.Protobuf;
 using NetBlocks.Tensors;
 using NetBlocks.Tests.Analysis;
 
