@@ -16,6 +16,7 @@ internal static class CommandRegistry
         yield return CompareCommand.Create();
         yield return SweepCommand.Create();
         yield return BenchCommand.Create();
+        yield return ExportCommand.Create();
         yield break;
     }
 }
