@@ -47,6 +47,18 @@ def load(path):
         return json.load(f)
 
 
+def load_part(json_dir, name):
+    """The parsed JSON file of one part of the study, or None when that part has not been run."""
+    path = os.path.join(json_dir, name)
+    return load(path) if os.path.exists(path) else None
+
+
+def sweep_pair(json_dir, name):
+    """The two sweeps of a two-sweep report, or None when that part has not been run."""
+    rep = load_part(json_dir, name)
+    return None if rep is None else (rep["sweeps"][0], rep["sweeps"][1])
+
+
 def fmt(x, digits=3):
     if x is None or (isinstance(x, float) and not math.isfinite(x)):
         return "—"
@@ -150,11 +162,10 @@ def claims_table(json_dir, out):
 
 
 def fidelity_table(json_dir, out):
-    path = os.path.join(json_dir, "report-fidelity.json")
-    if not os.path.exists(path):
+    pair = sweep_pair(json_dir, "report-fidelity.json")
+    if pair is None:
         return
-    rep = load(path)
-    cheap, long_ = rep["sweeps"][0], rep["sweeps"][1]
+    cheap, long_ = pair
     long_errors = {t["spec"]: t["error"] for t in long_["trials"] if t["error"] is not None}
     pairs = [(t["error"], long_errors[t["spec"]]) for t in cheap["trials"] if t["spec"] in long_errors and t["error"] is not None]
     rho = spearman([p[0] for p in pairs], [p[1] for p in pairs])
@@ -172,15 +183,14 @@ def fidelity_table(json_dir, out):
 
 
 def vionet_table(json_dir, out):
-    path = os.path.join(json_dir, "report-vionet.json")
-    if not os.path.exists(path):
+    rep = load_part(json_dir, "report-vionet.json")
+    if rep is None:
         return
-    rep = load(path)
     base = rep["sweeps"][0]
     out.append("## VioNet: which principle matters most?\n")
     out.append(f"Each space breaks one principle of {base['name']} and keeps the others; KS against {base['name']}'s EDF. "
                "A principle matters when breaking it moves the EDF right (worse) significantly; the larger the KS, the more.\n")
-    out.append("| principle broken | space | n | median error | Δ median vs RegNet | KS | p | EDF | ")
+    out.append("| principle broken | space | n | median error | Δ median vs RegNet | KS | p | EDF |")
     out.append("|---|---|---|---|---|---|---|---|")
     scored = []
     for name, letter, text in VIONET:
@@ -203,11 +213,10 @@ def vionet_table(json_dir, out):
 
 
 def mlp_table(json_dir, out):
-    path = os.path.join(json_dir, "report-mlp.json")
-    if not os.path.exists(path):
+    pair = sweep_pair(json_dir, "report-mlp.json")
+    if pair is None:
         return
-    rep = load(path)
-    small, large = rep["sweeps"][0], rep["sweeps"][1]
+    small, large = pair
     out.append("## Designing the MLP: do small MLPs' lessons extrapolate?\n")
     out.append(f"Spearman ρ of each design parameter with error, and its bootstrap best range, in {small['name']} and "
                f"{large['name']} (act: 0 = ReLU, 1 = sigmoid). A lesson carries over when ρ has the same sign in both.\n")
@@ -217,7 +226,7 @@ def mlp_table(json_dir, out):
     pl = {p["name"]: p for p in large["parameters"]}
     for name in [n for n in ps if n in pl]:
         a, b = ps[name]["spearman"], pl[name]["spearman"]
-        same = "—" if a is None or b is None else ("yes" if (a > 0) == (b > 0) else "no")
+        same = "—" if not a or not b else ("yes" if (a > 0) == (b > 0) else "no")  # None or 0: no sign to compare
 
         def rng(p):
             r = p.get("best_range")
@@ -251,9 +260,9 @@ def x4_table(json_dir, out):
     if not runs:
         return
     out.append("## A 4-stage RegNetX against regnetx32 (three seeds)\n")
-    x4 = os.path.join(json_dir, "report-x4.json")
-    if os.path.exists(x4):
-        s = load(x4)["sweeps"][0]
+    x4 = load_part(json_dir, "report-x4.json")
+    if x4 is not None:
+        s = x4["sweeps"][0]
         out.append(f"Search: {s['done']} models of {s['name']}, best error {fmt(s['min_error'])} ({s['best'][0]['spec'] if s['best'] else '—'}).\n")
     out.append("| model | seeds | val acc per seed | mean | sd |")
     out.append("|---|---|---|---|---|")
@@ -266,11 +275,11 @@ def x4_table(json_dir, out):
 
 
 def pg_table(json_dir, out):
-    pg_path, sqlite_path = os.path.join(json_dir, "report-pg.json"), os.path.join(json_dir, "report-fidelity.json")
-    if not (os.path.exists(pg_path) and os.path.exists(sqlite_path)):
+    pg_report, sqlite_report = load_part(json_dir, "report-pg.json"), load_part(json_dir, "report-fidelity.json")
+    if pg_report is None or sqlite_report is None:
         return
-    pg = load(pg_path)["sweeps"][0]
-    lite = {t["spec"]: t["error"] for t in load(sqlite_path)["sweeps"][0]["trials"]}
+    pg = pg_report["sweeps"][0]
+    lite = {t["spec"]: t["error"] for t in sqlite_report["sweeps"][0]["trials"]}
     pairs = [(lite[t["spec"]], t["error"]) for t in pg["trials"] if t["spec"] in lite]
     same = sum(1 for a, b in pairs if a == b)
     worst = max((abs(a - b) for a, b in pairs), default=None)
@@ -292,7 +301,8 @@ def main(argv):
     recipe = os.path.join(os.path.dirname(os.path.abspath(json_dir)), "recipe.txt")
     if os.path.exists(recipe):
         with open(recipe, encoding="utf-8") as f:
-            out.append("Recipe: " + " ".join(line.strip() for line in f if line.strip()) + "\n")
+            out.extend(f"- {line.strip()}" for line in f if line.strip())
+        out.append("")
     try:
         for part in (claims_table, fidelity_table, vionet_table, mlp_table, x4_table, pg_table):
             part(json_dir, out)
