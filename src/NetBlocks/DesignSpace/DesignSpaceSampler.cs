@@ -31,6 +31,7 @@ public static class DesignSpaceSampler
     {
         ArgumentNullException.ThrowIfNull(request);
         request.Options.Validate();
+        VioNetSpaces.CheckOptions(request.Space, request.Options);
         if (request.Count < 1) throw new ArgumentException($"--samples must be at least 1, got {request.Count}");
         if (request.Budget < 1) throw new ArgumentException($"the sampling budget must be at least 1, got {request.Budget}");
         if (request.Resize < 8) throw new ArgumentException($"--resize must be at least 8, got {request.Resize}");

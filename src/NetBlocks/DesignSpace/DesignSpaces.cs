@@ -8,7 +8,9 @@ namespace NetBlocks.DesignSpace;
 /// restriction of the one before — B shares the bottleneck ratio, C also the group width, D makes widths
 /// non-decreasing, E also depths — and RegNet (quantised linear widths from d, w0, wa, wm).
 /// </summary>
-public enum SpaceKind { AnyNetXA, AnyNetXB, AnyNetXC, AnyNetXD, AnyNetXE, RegNet }
+/// <para>Seed 003's exercises add the VioNet spaces, RegNet with exactly one principle broken (see <see cref="VioNetSpaces"/>),
+/// and an MLP space (see <see cref="MlpSpace"/>). New kinds go after RegNet: the AnyNetX kinds are ordered restrictions.</para>
+public enum SpaceKind { AnyNetXA, AnyNetXB, AnyNetXC, AnyNetXD, AnyNetXE, RegNet, VioNetWidths, VioNetDepths, VioNetGroups, VioNetBottleneck, Mlp }
 
 /// <summary>
 /// Ranges of a design space, scaled for Fashion-MNIST at low resolution (the paper's are for ImageNet: 4 stages,
@@ -69,6 +71,11 @@ public static class DesignSpaces
         ("anynetx-d", SpaceKind.AnyNetXD, "AnyNetX_D: C with non-decreasing widths"),
         ("anynetx-e", SpaceKind.AnyNetXE, "AnyNetX_E: D with non-decreasing depths"),
         ("regnet", SpaceKind.RegNet, "RegNet: widths from the quantised linear rule of d, w0, wa, wm; shared g and b"),
+        ("vionet-widths", SpaceKind.VioNetWidths, "VioNet-c: RegNet with its stage widths permuted so that they do not increase; depths, g and b as RegNet"),
+        ("vionet-depths", SpaceKind.VioNetDepths, "VioNet-d: RegNet with its stage depths permuted so that they do not increase; widths, g and b as RegNet"),
+        ("vionet-groups", SpaceKind.VioNetGroups, "VioNet-g: RegNet with a group width drawn per stage, not all equal; widths, depths and b as RegNet"),
+        ("vionet-bottleneck", SpaceKind.VioNetBottleneck, "VioNet-b: RegNet with a bottleneck ratio drawn per stage, not all equal; widths, depths and g as RegNet"),
+        ("mlp", SpaceKind.Mlp, "MLP: depth, a width per hidden layer, a width multiplier and the activation (relu or sigmoid)"),
     ];
 
     public static IReadOnlyList<string> Names => [.. Table.Select(t => t.Name)];
@@ -90,8 +97,13 @@ public static class DesignSpaces
     /// Draws one model of <paramref name="kind"/>, or null when the draw breaks a constraint of the space (the caller draws
     /// again: rejection keeps the draw uniform over the constrained space).
     /// </summary>
-    public static DesignSample? TryDraw(SpaceKind kind, DesignSpaceOptions o, Random rng) =>
-        kind == SpaceKind.RegNet ? TryDrawRegNet(o, rng) : TryDrawAnyNet(kind, o, rng);
+    public static DesignSample? TryDraw(SpaceKind kind, DesignSpaceOptions o, Random rng) => kind switch
+    {
+        SpaceKind.RegNet => TryDrawRegNet(o, rng) is { } r ? Sample(r) : null,
+        _ when VioNetSpaces.IsVioNet(kind) => TryDrawRegNet(o, rng) is { } r && VioNetSpaces.Violate(kind, r, o, rng) is { } v ? Sample(v) : null,
+        SpaceKind.Mlp => MlpSpace.TryDraw(o, rng),
+        _ => TryDrawAnyNet(kind, o, rng),
+    };
 
     private static DesignSample? TryDrawAnyNet(SpaceKind kind, DesignSpaceOptions o, Random rng)
     {
@@ -121,7 +133,13 @@ public static class DesignSpaces
         return new DesignSample(spec.ToSpec(), p);
     }
 
-    private static DesignSample? TryDrawRegNet(DesignSpaceOptions o, Random rng)
+    /// <summary>
+    /// A RegNet draw before it becomes a spec: the stem, the stages (bottleneck as the paper's ratio r) and the global
+    /// parameters (d, w0, wa, wm, g, b; the VioNet spaces drop the one they no longer share).
+    /// </summary>
+    internal sealed record RegNetDraw(int Stem, IReadOnlyList<(int D, int W, int G, int B)> Stages, IReadOnlyDictionary<string, double> Globals);
+
+    private static RegNetDraw? TryDrawRegNet(DesignSpaceOptions o, Random rng)
     {
         int d = rng.Next(2, o.MaxRegNetDepth + 1);
         int w0 = Multiple8(rng, o.MinW0, o.MaxW0);
@@ -133,15 +151,22 @@ public static class DesignSpaces
         var stages = RegNet.Stages(new RegNetParams(d, w0, wa, wm, g, 1.0 / b));
         if (stages.Count < o.MinStages || stages.Count > o.MaxStages) return null;
         if (stages.Any(s => s.Width > o.MaxWidth || s.Width < 1)) return null;
-        // Built as an AnyNet (d2l's builder and init), so that the spaces' EDFs compare designs, not two implementations.
-        var spec = new AnyNetSpec(stem, [.. stages.Select(s => new AnyNetStageSpec(s.Depth, s.Width, s.GroupWidth, s.BottleneckMultiplier))]);
+        return new RegNetDraw(stem, [.. stages.Select(s => (s.Depth, s.Width, s.GroupWidth, b))],
+            new Dictionary<string, double> { ["d"] = d, ["w0"] = w0, ["wa"] = wa, ["wm"] = wm, ["g"] = g, ["b"] = b });
+    }
+
+    /// <summary>
+    /// The spec of a RegNet-derived draw, or null when a group width does not divide its stage's bottleneck. Built as an
+    /// AnyNet (d2l's builder and init), so that the spaces' EDFs compare designs, not two implementations.
+    /// </summary>
+    private static DesignSample? Sample(RegNetDraw r)
+    {
+        var spec = new AnyNetSpec(r.Stem, [.. r.Stages.Select(s => new AnyNetStageSpec(s.D, s.W, s.G, 1.0 / s.B))]);
         try { _ = ModelZoo.Parse(spec.ToSpec()); }
         catch (FormatException) { return null; } // a group width the rounding left incompatible
-        var p = new Dictionary<string, double>
-        {
-            ["stages"] = stages.Count, ["stem"] = stem, ["d"] = d, ["w0"] = w0, ["wa"] = wa, ["wm"] = wm, ["g"] = g, ["b"] = b,
-        };
-        AddStages(p, [.. stages.Select(s => (s.Depth, s.Width, s.GroupWidth, b))]);
+        var p = new Dictionary<string, double> { ["stages"] = r.Stages.Count, ["stem"] = r.Stem };
+        foreach (var kv in r.Globals) p[kv.Key] = kv.Value;
+        AddStages(p, r.Stages);
         return new DesignSample(spec.ToSpec(), p);
     }
 
@@ -157,9 +182,9 @@ public static class DesignSpaces
         }
     }
 
-    private static int Multiple8(Random rng, int min, int max) => 8 * rng.Next(min / 8, max / 8 + 1);
+    internal static int Multiple8(Random rng, int min, int max) => 8 * rng.Next(min / 8, max / 8 + 1);
 
-    private static int Pick(Random rng, IReadOnlyList<int> values) => values[rng.Next(values.Count)];
+    internal static int Pick(Random rng, IReadOnlyList<int> values) => values[rng.Next(values.Count)];
 
     /// <summary>Per-stage widths of a sampled AnyNet spec, one per block (the w_j the paper fits a line to).</summary>
     public static int[] BlockWidths(string spec)

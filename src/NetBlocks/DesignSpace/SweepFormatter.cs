@@ -42,7 +42,7 @@ public static class SweepFormatter
     /// <summary>
     /// The `--json` summary: {"analysis": {seed, …}, "sweeps": [{name, space, n, done, failed, pending, running, complete,
     /// min_error, median_error, near_best, edf, edf_band, normalized_edf, expected_best, best, parameters, width_fit,
-    /// failures}], "comparisons": [{a, b, ks, p, …, verdict}], "files": …}: the numbers the HTML report shows.
+    /// failures, trials (every finished trial by index, as best lists them)}], "comparisons": [{a, b, ks, p, …, verdict}], "files": …}: the numbers the HTML report shows.
     /// </summary>
     public static string Json(IReadOnlyList<SweepSummary> sweeps, IReadOnlyDictionary<string, string>? files = null, AnalysisOptions? options = null)
     {
@@ -76,11 +76,7 @@ public static class SweepFormatter
                     ["edf"] = Steps(v.Result.Edf), ["band"] = BandJson(v.Band),
                 })]),
                 ["expected_best"] = new JsonArray([.. s.ExpectedBest.Select(p => (JsonNode)new JsonArray(p.M, Num(p.Error)))]),
-                ["best"] = new JsonArray([.. s.Best.Select(b => (JsonNode)new JsonObject
-                {
-                    ["trial"] = b.Index, ["spec"] = b.Spec, ["error"] = Num(b.Error ?? double.NaN), ["params"] = b.Params, ["macs"] = b.Macs,
-                    ["seconds"] = Num(b.Seconds ?? double.NaN),
-                })]),
+                ["best"] = new JsonArray([.. s.Best.Select(TrialJson)]),
                 ["parameters"] = new JsonArray([.. s.Effects.Select(e => (JsonNode)new JsonObject
                 {
                     ["name"] = e.Name, ["n"] = e.N, ["spearman"] = Num(e.Spearman),
@@ -93,6 +89,7 @@ public static class SweepFormatter
                     ["models"] = f.Spec, ["w0"] = Num(f.W0), ["wa"] = Num(f.WA), ["wm"] = Num(f.WM), ["fit_error"] = Num(f.FitError),
                 } : null,
                 ["failures"] = new JsonArray([.. s.FailedTrials.Select(f => (JsonNode)new JsonObject { ["trial"] = f.Index, ["message"] = f.Message })]),
+                ["trials"] = new JsonArray([.. s.AllDone.OrderBy(t => t.Index).Select(TrialJson)]),
             });
         }
         var root = new JsonObject
@@ -120,6 +117,12 @@ public static class SweepFormatter
         ["significant"] = c.Significant, ["samples_needed"] = c.SamplesNeeded,
         ["normalized_ks"] = new JsonObject([.. c.NormalizedD.Select(d => KeyValuePair.Create(d.Measure == Complexity.Macs ? "macs" : "params", Num(d.D)))]),
         ["verdict"] = c.Verdict,
+    };
+
+    private static JsonNode TrialJson(TrialRecord t) => new JsonObject
+    {
+        ["trial"] = t.Index, ["spec"] = t.Spec, ["error"] = Num(t.Error ?? double.NaN), ["params"] = t.Params, ["macs"] = t.Macs,
+        ["seconds"] = Num(t.Seconds ?? double.NaN),
     };
 
     private static JsonArray Steps(Edf edf) => new([.. edf.Steps.Select(p => (JsonNode)new JsonArray(Num(p.X), Num(p.F)))]);

@@ -20,7 +20,7 @@ public enum ModelInit
 /// <summary>A model family's typed description: one builder turns it into an unmaterialised (lazy) module.</summary>
 public interface IModelSpec
 {
-    /// <summary>vgg, nin, alexnet, anynet or regnet.</summary>
+    /// <summary>vgg, nin, alexnet, anynet, regnet or mlp.</summary>
     string Family { get; }
 
     /// <summary>The weight initialisation applied after materialisation.</summary>
@@ -59,7 +59,7 @@ public sealed class UnknownModelException : ArgumentException
 
     public UnknownModelException(string name, string? suggestion)
         : base($"unknown model '{name}'" + (suggestion is null ? "" : $"; did you mean '{suggestion}'?") +
-               " (`netblocks models` lists the presets; a spec starts with a family: vgg:, vgg-bn:, nin:, alexnet:, anynet:, regnet:)")
+               " (`netblocks models` lists the presets; a spec starts with a family: vgg:, vgg-bn:, nin:, alexnet:, anynet:, regnet:, mlp:)")
     {
         Name = name; Suggestion = suggestion;
     }

@@ -35,10 +35,11 @@ public static class ModelZoo
     private sealed record Entry(ModelPreset Preset, IModelSpec Spec);
 
     /// <summary>The family names a spec may start with.</summary>
-    public static IReadOnlyList<string> Families { get; } = ["vgg", "vgg-bn", "nin", "alexnet", "anynet", "regnet"];
+    public static IReadOnlyList<string> Families { get; } = ["vgg", "vgg-bn", "nin", "alexnet", "anynet", "regnet", "mlp"];
 
     private static readonly int[] FashionMnist224 = [1, 224, 224];
     private static readonly int[] FashionMnist96 = [1, 96, 96];
+    private static readonly int[] FashionMnist28 = [1, 28, 28];
     private static readonly int[] ImageNet224 = [3, 224, 224];
 
     /// <summary>pycls's published RegNet parameters (configs/dds_baselines/regnet{x,y}/*_dds_8gpu.yaml).</summary>
@@ -224,6 +225,7 @@ public static class ModelZoo
             "alexnet" => AlexNet.Parse(reader, entry?.Spec as AlexNetSpec, items),
             "anynet" => AnyNet.Parse(reader, entry?.Spec as AnyNetSpec, items, end),
             "regnet" => RegNet.Parse(reader, entry?.Spec as RegNetSpec, items, end),
+            "mlp" => Mlp.Parse(reader, items, end),
             _ => throw new UnknownModelException(head, Suggest(baseName)),
         };
         var basis = entry?.Preset ?? FamilyDefaults(spec.Family);
@@ -244,6 +246,7 @@ public static class ModelZoo
         "nin" => Nin.Grammar,
         "alexnet" => AlexNet.Grammar,
         "anynet" => AnyNet.Grammar,
+        "mlp" => Mlp.Grammar,
         _ => RegNet.Grammar,
     };
 
@@ -254,6 +257,7 @@ public static class ModelZoo
         "nin" => new ModelPreset("nin", "nin", "", FashionMnist224, 0.05f),
         "alexnet" => new ModelPreset("alexnet", "alexnet", "", FashionMnist224, 0.01f),
         "anynet" => new ModelPreset("anynet", "anynet", "", FashionMnist96, 0.05f),
+        "mlp" => new ModelPreset("mlp", "mlp", "", FashionMnist28, 0.1f),
         _ => new ModelPreset("regnet", "regnet", "", ImageNet224, 0.1f),
     };
 

@@ -108,7 +108,8 @@ public sealed class SamplingTests
     public void Unknown_spaces_list_the_known_ones()
     {
         var e = Assert.Throws<ArgumentException>(() => DesignSpaces.Parse("anynetx-z"));
-        Assert.Equal("unknown design space 'anynetx-z'; choose one of anynetx-a, anynetx-b, anynetx-c, anynetx-d, anynetx-e, regnet", e.Message);
+        Assert.Equal("unknown design space 'anynetx-z'; choose one of anynetx-a, anynetx-b, anynetx-c, anynetx-d, anynetx-e, regnet, " +
+                     "vionet-widths, vionet-depths, vionet-groups, vionet-bottleneck, mlp", e.Message);
         Assert.Equal(SpaceKind.AnyNetXE, DesignSpaces.Parse("AnyNetX_E"));
     }
 
