@@ -11,7 +11,7 @@ namespace NetBlocks.Cli.Commands;
 /// </summary>
 internal static class SweepCommand
 {
-    public static Command Create() => new("sweep", "Explore design spaces (AnyNetX A–E, RegNet): sample models, train them briefly, compare error distributions")
+    public static Command Create() => new("sweep", "Explore design spaces (AnyNetX A–E, RegNet, VioNet, MLP): sample models, train them briefly, compare error distributions")
     {
         CreateCreate(), CreateRun(), CreateRetry(), CreateStatus(), CreateReport(),
         SweepCompareCommand.Create(),
