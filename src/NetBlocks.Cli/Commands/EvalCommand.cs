@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Text;
-using System.Text.Json;
 using NetBlocks.Data;
+using NetBlocks.Serialization;
 using NetBlocks.Training;
 using NetBlocks.Workflows;
 
@@ -36,7 +36,7 @@ internal static class EvalCommand
             if (parse.GetValue(json))
             {
                 var rows = Enumerable.Range(0, m.Classes).Select(i => Enumerable.Range(0, m.Classes).Select(j => confusion[i, j]).ToArray()).ToArray();
-                output.WriteLine(JsonSerializer.Serialize(new { model = m.Name, resize = m.Resize, images = val.Count, loss, accuracy = acc, labels = names, confusion = rows }));
+                output.WriteLine(FiniteJson.Serialize(new { model = m.Name, resize = m.Resize, images = val.Count, loss, accuracy = acc, labels = names, confusion = rows }));
                 return 0;
             }
             output.WriteLine($"{m.Name} at {m.Resize}×{m.Resize} on {val.Count} test images: loss {loss:F4}, accuracy {acc:F4}");

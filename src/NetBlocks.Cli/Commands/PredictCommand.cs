@@ -1,7 +1,7 @@
 using System.CommandLine;
-using System.Text.Json;
 using NetBlocks.Data;
 using NetBlocks.Reporting.Images;
+using NetBlocks.Serialization;
 using NetBlocks.Workflows;
 
 namespace NetBlocks.Cli.Commands;
@@ -57,7 +57,7 @@ internal static class PredictCommand
                     .Select(x => new { label = x.c < names.Count ? names[x.c] : x.c.ToString(), probability = x.p }).ToArray(),
             }).ToArray();
             var output = parse.InvocationConfiguration.Output;
-            if (parse.GetValue(json)) { output.WriteLine(JsonSerializer.Serialize(new { model = m.Name, predictions = results })); return 0; }
+            if (parse.GetValue(json)) { output.WriteLine(FiniteJson.Serialize(new { model = m.Name, predictions = results })); return 0; }
             foreach (var r in results)
             {
                 output.WriteLine(r.truth is null ? r.image : $"{r.image} (true: {r.truth})");

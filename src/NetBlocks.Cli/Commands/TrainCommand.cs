@@ -1,7 +1,7 @@
 using System.CommandLine;
-using System.Text.Json;
 using NetBlocks.Models;
 using NetBlocks.Reporting.Terminal;
+using NetBlocks.Serialization;
 using NetBlocks.Training;
 using NetBlocks.Training.Runs;
 using NetBlocks.Workflows;
@@ -48,8 +48,8 @@ internal static class TrainCommand
             {
                 Model = name,
                 Resize = parse.GetValue(resize) ?? preset.DefaultInput[1],
-                Epochs = Positive(parse.GetValue(epochs), "--epochs"),
-                Batch = Positive(parse.GetValue(batch), "--batch"),
+                Epochs = parse.GetValue(epochs),
+                Batch = parse.GetValue(batch),
                 LearningRate = parse.GetValue(lr) ?? preset.DefaultLearningRate,
                 Momentum = parse.GetValue(momentum),
                 Nesterov = parse.GetValue(nesterov),
@@ -57,9 +57,9 @@ internal static class TrainCommand
                 Schedule = LearningRateSchedule.Parse(parse.GetValue(schedule)!).Spec,
                 GradientClip = parse.GetValue(clip),
                 Seed = parse.GetValue(seed),
-                LimitTrain = NonNegative(parse.GetValue(limitTrain), "--limit-train"),
-                LimitVal = NonNegative(parse.GetValue(limitVal), "--limit-val"),
-                Threads = Positive(parse.GetValue(threads), "--threads"),
+                LimitTrain = parse.GetValue(limitTrain),
+                LimitVal = parse.GetValue(limitVal),
+                Threads = parse.GetValue(threads),
                 Augment = parse.GetValue(augment),
             };
             string? resumeArg = parse.GetResult(resume) is null ? null : parse.GetValue(resume) ?? "";
@@ -101,7 +101,7 @@ internal static class TrainCommand
     internal static NetBlocks.Data.FashionMnist LoadData(string? dir, bool noVerify) =>
         NetBlocks.Data.FashionMnist.Load(dir, new NetBlocks.Data.DataOptions { VerifyHashes = !noVerify });
 
-    private static string Json(TrainResult r) => JsonSerializer.Serialize(new
+    private static string Json(TrainResult r) => FiniteJson.Serialize(new
     {
         run_id = r.RunId,
         model = r.Settings.Model,
@@ -110,7 +110,4 @@ internal static class TrainCommand
         checkpoint = r.Checkpoint,
         status = r.Outcome == TrainingOutcome.Completed ? "completed" : "interrupted",
     });
-
-    private static int Positive(int v, string name) => v > 0 ? v : throw new ArgumentException($"{name} must be positive, got {v}");
-    private static int NonNegative(int v, string name) => v >= 0 ? v : throw new ArgumentException($"{name} must not be negative, got {v}");
 }

@@ -29,6 +29,7 @@ public sealed class TrainingWorkflow(TextWriter log, ProgressReporter progress)
 
     public TrainResult Run(TrainRequest request, CancellationToken cancel = default)
     {
+        request.Settings.Validate();
         Directory.CreateDirectory(request.OutRoot);
         using var store = new SqliteRunStore(RunStorePaths.DefaultDatabase(request.OutRoot));
         var (settings, runId, runDir, resumeFrom) = Prepare(request, store);
