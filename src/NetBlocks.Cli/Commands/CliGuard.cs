@@ -10,9 +10,20 @@ internal static class CliGuard
             return body();
         }
         catch (Exception e) when (e is ArgumentException or InvalidDataException or InvalidOperationException or IOException
-                                      or FormatException or KeyNotFoundException or UnauthorizedAccessException)
+                                      or FormatException or KeyNotFoundException or UnauthorizedAccessException or NotSupportedException)
+        {
+            Console.Error.WriteLine($"error: {UserMessages.Of(e)}");
+            return 1;
+        }
+        catch (InsufficientMemoryException e)
         {
             Console.Error.WriteLine($"error: {e.Message}");
+            return 1;
+        }
+        catch (OutOfMemoryException)
+        {
+            Console.Error.WriteLine("error: out of memory. Make the job smaller: a smaller --batch or --resize (or input), or fewer images; " +
+                                    "`netblocks summary MODEL --input C,H,W --batch N` estimates what a model needs");
             return 1;
         }
     }

@@ -64,25 +64,15 @@ internal static class TrainCommand
             };
             string? resumeArg = parse.GetResult(resume) is null ? null : parse.GetValue(resume) ?? "";
             var progress = new ProgressReporter(log, interactive: !asJson && !Console.IsOutputRedirected);
-            using var cancel = new CancellationTokenSource();
-            ConsoleCancelEventHandler onCtrlC = (_, e) =>
-            {
-                if (cancel.IsCancellationRequested) return; // second Ctrl+C: let the process die; every write is atomic
-                e.Cancel = true;
-                cancel.Cancel();
-                log.WriteLine("\nstopping after this step (Ctrl+C again to quit at once)…");
-            };
-            Console.CancelKeyPress += onCtrlC;
-            try
-            {
-                var result = new TrainingWorkflow(log, progress).Run(new TrainRequest(settings, parse.GetValue(data), parse.GetValue(outDir)!, resumeArg, !parse.GetValue(noVerify)), cancel.Token);
-                if (result.ResumeCommand is not null) log.WriteLine($"interrupted. Resume with:\n  {result.ResumeCommand}");
-                else if (result.Epochs.Count > 0)
-                    log.WriteLine($"done: val acc {result.Epochs[^1].ValAccuracy:F4} after {result.Epochs.Count} epochs; run {result.RunId} in {result.RunDirectory}");
-                if (asJson) stdout.WriteLine(Json(result));
-                return result.Outcome == TrainingOutcome.Completed ? 0 : 130;
-            }
-            finally { Console.CancelKeyPress -= onCtrlC; }
+            using var stop = new StopSignal(log);
+            var given = new HashSet<string>(command.Options.Where(o => parse.GetResult(o) is { Implicit: false }).Select(o => o.Name));
+            var request = new TrainRequest(settings, parse.GetValue(data), parse.GetValue(outDir)!, resumeArg, !parse.GetValue(noVerify), given);
+            var result = new TrainingWorkflow(log, progress).Run(request, stop.Token);
+            if (result.ResumeCommand is not null) log.WriteLine($"interrupted. Resume with:\n  {result.ResumeCommand}");
+            else if (result.Epochs.Count > 0)
+                log.WriteLine($"done: val acc {result.Epochs[^1].ValAccuracy:F4} after {result.Epochs.Count} epochs; run {result.RunId} in {result.RunDirectory}");
+            if (asJson) stdout.WriteLine(Json(result));
+            return result.Outcome == TrainingOutcome.Completed ? 0 : 130;
         }));
         return command;
     }
@@ -98,8 +88,7 @@ internal static class TrainCommand
     };
 
     /// <summary>Loads the data folder, checking the canonical hashes unless --no-verify.</summary>
-    internal static NetBlocks.Data.FashionMnist LoadData(string? dir, bool noVerify) =>
-        NetBlocks.Data.FashionMnist.Load(dir, new NetBlocks.Data.DataOptions { VerifyHashes = !noVerify });
+    internal static NetBlocks.Data.FashionMnist LoadData(string? dir, bool noVerify) => FashionMnistData.Load(dir, verifyHashes: !noVerify);
 
     private static string Json(TrainResult r) => FiniteJson.Serialize(new
     {

@@ -1,0 +1,45 @@
+namespace NetBlocks.Training.Runs;
+
+/// <summary>
+/// One process trains a run at a time: an exclusive lock on the run folder's <c>.lock</c> file, held while the run
+/// trains. The operating system drops the lock when the process ends, however it ends (kill -9 included), so a killed
+/// run can be resumed at once and a live one is never trained twice.
+/// </summary>
+public sealed class RunLock : IDisposable
+{
+    public const string FileName = ".lock";
+
+    private readonly FileStream _file;
+
+    private RunLock(FileStream file) => _file = file;
+
+    /// <summary>Takes the run's lock, or returns null when another process (or another lock in this one) holds it.</summary>
+    /// <exception cref="IOException">the run folder does not exist or the lock file cannot be created.</exception>
+    public static RunLock? TryAcquire(string runDirectory)
+    {
+        var path = Path.Combine(runDirectory, FileName);
+        if (!Directory.Exists(runDirectory))
+            throw new DirectoryNotFoundException($"run folder {runDirectory} does not exist (deleted or moved?)");
+        FileStream file;
+        try
+        {
+            // FileShare.None takes an exclusive advisory lock (flock on Unix, a share lock on Windows)
+            file = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException) when (File.Exists(path))
+        {
+            return null;
+        }
+        return new RunLock(file);
+    }
+
+    /// <summary>Whether another process trains the run in <paramref name="runDirectory"/> now (false for a missing folder).</summary>
+    public static bool IsHeld(string runDirectory)
+    {
+        if (!Directory.Exists(runDirectory)) return false;
+        using var probe = TryAcquire(runDirectory);
+        return probe is null;
+    }
+
+    public void Dispose() => _file.Dispose();
+}
