@@ -8,7 +8,7 @@ namespace NetBlocks.Workflows;
 /// the machine's <c>MemAvailable</c> from /proc/meminfo, whichever is smaller; elsewhere what the .NET GC reports.
 /// </summary>
 /// <param name="AvailableBytes">What is left to allocate.</param>
-/// <param name="Source">Where the number comes from, for messages ("the container's memory.max of 3.0 GiB").</param>
+/// <param name="Source">Where the number comes from, for messages ("the container's limit of 3.0 GiB, 1.2 GiB in use").</param>
 public sealed record MemoryBudget(long AvailableBytes, string Source)
 {
     /// <summary>The budget of this process now.</summary>
@@ -16,7 +16,7 @@ public sealed record MemoryBudget(long AvailableBytes, string Source)
         FromFiles(ReadFile("/sys/fs/cgroup/memory.max") ?? ReadFile("/sys/fs/cgroup/memory/memory.limit_in_bytes"),
                   ReadFile("/sys/fs/cgroup/memory.current") ?? ReadFile("/sys/fs/cgroup/memory/memory.usage_in_bytes"),
                   ReadFile("/proc/meminfo"))
-        ?? new MemoryBudget(GC.GetGCMemoryInfo().TotalAvailableMemoryBytes - GC.GetTotalMemory(false), "the memory .NET reports");
+        ?? new MemoryBudget(GC.GetGCMemoryInfo().TotalAvailableMemoryBytes - GC.GetTotalMemory(false), "as .NET reports it");
 
     /// <summary>The budget from the files' contents (null: a file was absent); null when none says anything.</summary>
     public static MemoryBudget? FromFiles(string? cgroupLimit, string? cgroupUsage, string? meminfo)
@@ -25,11 +25,11 @@ public sealed record MemoryBudget(long AvailableBytes, string Source)
         if (ParseBytes(cgroupLimit) is long limit && limit < long.MaxValue / 2)
         {
             long used = ParseBytes(cgroupUsage) ?? 0;
-            container = new MemoryBudget(Math.Max(0, limit - used), $"the container's limit of {Format(limit)} ({Format(used)} in use)");
+            container = new MemoryBudget(Math.Max(0, limit - used), $"the container's limit of {Format(limit)}, {Format(used)} in use");
         }
         var line = meminfo?.Split('\n').FirstOrDefault(l => l.StartsWith("MemAvailable:", StringComparison.Ordinal));
         if (line is not null && long.TryParse(line["MemAvailable:".Length..].Replace("kB", "").Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var kb))
-            machine = new MemoryBudget(kb * 1024, $"the machine's available memory of {Format(kb * 1024)}");
+            machine = new MemoryBudget(kb * 1024, "the machine's MemAvailable");
         return container is null ? machine : machine is null || container.AvailableBytes <= machine.AvailableBytes ? container : machine;
     }
 

@@ -13,12 +13,12 @@ public static class TrainingMemory
     /// <summary>Refused up front: even the estimate exceeds what is available.</summary>
     public static string TooLarge(TrainingSettings s, int batch, MemoryEstimate m, MemoryBudget budget) =>
         $"not enough memory to train {s.Model} at {s.Resize}×{s.Resize} with batch {batch}: it needs at least {MemoryBudget.Format(m.TrainingBytes)} " +
-        $"({Breakdown(m)}), but {budget.Source} leaves {MemoryBudget.Format(budget.AvailableBytes)}. {Advice(s, batch, m, budget.AvailableBytes)}";
+        $"({Breakdown(m)}), but only {MemoryBudget.Format(budget.AvailableBytes)} is available ({budget.Source}). {Advice(s, batch, m, budget.AvailableBytes)}";
 
     /// <summary>An allocation failed while training (the estimate fitted, the real run did not).</summary>
     public static string RanOut(TrainingSettings s, MemoryEstimate m, MemoryBudget budget) =>
         $"out of memory training {s.Model} at {s.Resize}×{s.Resize} with batch {s.Batch}: the estimate is {MemoryBudget.Format(m.TrainingBytes)} " +
-        $"({Breakdown(m)}) plus the data and the runtime, and {budget.Source} leaves {MemoryBudget.Format(budget.AvailableBytes)} now. " +
+        $"({Breakdown(m)}) plus the data and the runtime, and {MemoryBudget.Format(budget.AvailableBytes)} is available now ({budget.Source}). " +
         Advice(s, m.Batch, m, budget.AvailableBytes * 3 / 4);
 
     /// <summary>The weights alone could not be allocated.</summary>
