@@ -36,7 +36,7 @@ internal static partial class UserMessages
         {
             var path = denied.Groups["path"].Value;
             message = Directory.Exists(path)
-                ? $"{path} is a folder, where a file is expected"
+                ? $"{path}: access denied; it is a folder: a file was expected there, or its permissions do not let NetBlocks read or write it"
                 : $"{path}: permission denied (check the file's and its folder's permissions)";
         }
         return message;

@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
@@ -26,8 +27,8 @@ public static class FiniteJson
         ArgumentNullException.ThrowIfNull(options);
         var copy = new JsonSerializerOptions(options);
         copy.Encoder ??= JavaScriptEncoder.UnsafeRelaxedJsonEscaping;
-        copy.Converters.Insert(0, new DoubleConverter());
-        copy.Converters.Insert(0, new SingleConverter());
+        copy.Converters.Insert(0, new NullForNonFinite<double>((ref Utf8JsonReader r) => r.GetDouble(), (w, v) => w.WriteNumberValue(v)));
+        copy.Converters.Insert(0, new NullForNonFinite<float>((ref Utf8JsonReader r) => r.GetSingle(), (w, v) => w.WriteNumberValue(v)));
         copy.TypeInfoResolver ??= new System.Text.Json.Serialization.Metadata.DefaultJsonTypeInfoResolver();
         copy.MakeReadOnly();
         return copy;
@@ -50,30 +51,20 @@ public static class FiniteJson
         else writer.WriteNullValue();
     }
 
-    private sealed class DoubleConverter : JsonConverter<double>
+    private delegate T ReadNumber<T>(ref Utf8JsonReader reader);
+
+    /// <summary>Writes a finite value as a number, anything else as null; reads null as NaN.</summary>
+    private sealed class NullForNonFinite<T>(ReadNumber<T> read, Action<Utf8JsonWriter, T> write) : JsonConverter<T>
+        where T : IFloatingPointIeee754<T>
     {
         public override bool HandleNull => true;
 
-        public override double Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
-            reader.TokenType == JsonTokenType.Null ? double.NaN : reader.GetDouble();
+        public override T Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+            reader.TokenType == JsonTokenType.Null ? T.NaN : read(ref reader);
 
-        public override void Write(Utf8JsonWriter writer, double value, JsonSerializerOptions options)
+        public override void Write(Utf8JsonWriter writer, T value, JsonSerializerOptions options)
         {
-            if (double.IsFinite(value)) writer.WriteNumberValue(value);
-            else writer.WriteNullValue();
-        }
-    }
-
-    private sealed class SingleConverter : JsonConverter<float>
-    {
-        public override bool HandleNull => true;
-
-        public override float Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
-            reader.TokenType == JsonTokenType.Null ? float.NaN : reader.GetSingle();
-
-        public override void Write(Utf8JsonWriter writer, float value, JsonSerializerOptions options)
-        {
-            if (float.IsFinite(value)) writer.WriteNumberValue(value);
+            if (T.IsFinite(value)) write(writer, value);
             else writer.WriteNullValue();
         }
     }

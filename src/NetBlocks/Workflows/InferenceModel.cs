@@ -35,6 +35,8 @@ public sealed class InferenceModel
 
     public static InferenceModel Load(string path, string? model = null, int? resize = null, int? classes = null)
     {
+        if (Directory.Exists(path))
+            throw new ArgumentException($"{path} is a folder; give a checkpoint file, e.g. {Path.Combine(path, TrainingWorkflow.WeightsFile)} or {Path.Combine(path, TrainingWorkflow.CheckpointFile)}");
         var file = SafeTensors.Read(path);
         string? name = model;
         int? size = resize, k = classes;

@@ -42,7 +42,7 @@ public class CliGuardTests
         var dir = Directory.CreateTempSubdirectory("netblocks-guard-").FullName;
         try
         {
-            Assert.Equal($"{dir} is a folder, where a file is expected", UserMessages.Of(new UnauthorizedAccessException($"Access to the path '{dir}' is denied.")));
+            Assert.Equal($"{dir}: access denied; it is a folder: a file was expected there, or its permissions do not let NetBlocks read or write it", UserMessages.Of(new UnauthorizedAccessException($"Access to the path '{dir}' is denied.")));
             Assert.Equal("/nope/x: permission denied (check the file's and its folder's permissions)",
                 UserMessages.Of(new UnauthorizedAccessException("Access to the path '/nope/x' is denied.")));
         }
