@@ -43,6 +43,7 @@ public class BadInvocationMessagesTests : IDisposable
         { Train("--limit-train", "-5"), "--limit-train must be a whole number ≥ 0 (0 = all images), got -5" },
         { Train("--data", AFile), $"--data {AFile} is a file; give the folder" },
         { Train("--out", AFile), $"--out {AFile} is a file; give a folder for the runs" },
+        { ["train", "regnetx32", "--resize", "28", "--data", Data, "--out", Path.Combine(Dir, "runs")], "turn hash verification off (--no-verify on the command line" },
         { Train("--resume", "x7"), "--resume x7: no run with that id and no such checkpoint file" },
         { ["eval", AFile, "--batch", "1.5"], "--batch 1.5: not a whole number" },
         { ["eval", Dir], $"{Dir} is a folder; give a checkpoint file, e.g. {Path.Combine(Dir, "model.safetensors")}" },
