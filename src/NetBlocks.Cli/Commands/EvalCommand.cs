@@ -25,9 +25,10 @@ internal static class EvalCommand
         };
         command.SetAction(parse => CliGuard.Run(() =>
         {
+            int batchSize = OptionRange.AtLeast(parse.GetValue(batch), 1, "--batch"), limitImages = OptionRange.AtLeast(parse.GetValue(limit), 0, "--limit", "0 = all images");
             var m = InferenceModel.Load(parse.GetValue(checkpoint)!, parse.GetValue(model), parse.GetValue(resize));
             var fm = TrainCommand.LoadData(parse.GetValue(data), parse.GetValue(noVerify));
-            var settings = new TrainingSettings { Model = m.Name, Resize = m.Resize, Batch = parse.GetValue(batch), LimitVal = parse.GetValue(limit) };
+            var settings = new TrainingSettings { Model = m.Name, Resize = m.Resize, Batch = batchSize, LimitVal = limitImages };
             var (_, val) = FashionMnistData.Loaders(fm, settings);
             using var _v = val;
             var (loss, acc, confusion) = m.Evaluate(val);

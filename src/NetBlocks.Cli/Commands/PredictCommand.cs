@@ -25,6 +25,7 @@ internal static class PredictCommand
         };
         command.SetAction(parse => CliGuard.Run(() =>
         {
+            int topK = OptionRange.AtLeast(parse.GetValue(top), 1, "--top");
             var files = parse.GetValue(images) ?? [];
             var indices = parse.GetValue(index) ?? [];
             if (files.Length == 0 && indices.Length == 0) throw new ArgumentException("give image files or --index I for test-set images");
@@ -48,7 +49,7 @@ internal static class PredictCommand
             }
             var probs = m.Probabilities(m.Prepare(inputs.Select(i => i.Image).ToList()));
             var names = FashionMnist.TextLabels;
-            int k = Math.Clamp(parse.GetValue(top), 1, m.Classes);
+            int k = Math.Min(topK, m.Classes);
             var results = inputs.Select((inp, n) => new
             {
                 image = inp.Name,
