@@ -33,13 +33,37 @@ public sealed class RunLock : IDisposable
         return new RunLock(file);
     }
 
-    /// <summary>Whether another process trains the run in <paramref name="runDirectory"/> now (false for a missing folder).</summary>
+    /// <summary>
+    /// Whether a process trains the run in <paramref name="runDirectory"/> now: its lock file exists and is locked.
+    /// Creates nothing (a run folder written before runs were locked has no lock file: no process holds it).
+    /// </summary>
     public static bool IsHeld(string runDirectory)
     {
-        if (!Directory.Exists(runDirectory)) return false;
-        using var probe = TryAcquire(runDirectory);
-        return probe is null;
+        var path = Path.Combine(runDirectory, FileName);
+        if (!File.Exists(path)) return false;
+        try
+        {
+            using var probe = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.None);
+            return false;
+        }
+        catch (FileNotFoundException) { return false; }
+        catch (IOException) { return true; }
+        catch (UnauthorizedAccessException) { return false; }
     }
+
+    /// <summary>
+    /// The run as it stands: one recorded as running whose folder no process holds ended without saying so (kill -9, the
+    /// out-of-memory killer, a lost machine) and is shown as interrupted, with how to continue it.
+    /// </summary>
+    public static RunSummary Observe(RunSummary run, string runDirectory) =>
+        run.Status == RunStatus.Running && !IsHeld(runDirectory)
+            ? run with
+            {
+                Status = RunStatus.Interrupted,
+                Message = $"recorded as running, but no process trains it: it ended without recording why (killed?); " +
+                          $"`netblocks train {run.Model} --resume {run.Id}` continues it from its last checkpoint",
+            }
+            : run;
 
     public void Dispose() => _file.Dispose();
 }
