@@ -33,10 +33,7 @@ internal static class PredictCommand
             var inputs = new List<(string Name, int? Truth, (int, int, byte[]) Image)>();
             foreach (var f in files)
             {
-                var img = ImageFile.ReadGray(f);
-                if (img.Width != 28 || img.Height != 28)
-                    throw new InvalidDataException($"{f}: expected a 28×28 grayscale image like Fashion-MNIST's, got {img.Width}×{img.Height}");
-                inputs.Add((f, null, img));
+                inputs.Add((f, null, ImageFile.ReadGray(f, expected: (28, 28))));
             }
             if (indices.Length > 0)
             {

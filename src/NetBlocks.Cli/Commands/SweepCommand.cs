@@ -6,17 +6,18 @@ using NetBlocks.Reporting.Html;
 namespace NetBlocks.Cli.Commands;
 
 /// <summary>
-/// `netblocks sweep create|run|status|report`: design-space exploration (seed 003). Parses arguments and calls
+/// `netblocks sweep create|run|retry|status|report|compare`: design-space exploration (seed 003). Parses arguments and calls
 /// <see cref="Sweeps"/>, <see cref="SweepRunner"/> and <see cref="SweepReport"/>.
 /// </summary>
 internal static class SweepCommand
 {
     public static Command Create() => new("sweep", "Explore design spaces (AnyNetX A–E, RegNet): sample models, train them briefly, compare error distributions")
     {
-        CreateCreate(), CreateRun(), CreateStatus(), CreateReport(),
+        CreateCreate(), CreateRun(), CreateRetry(), CreateStatus(), CreateReport(),
+        SweepCompareCommand.Create(),
     };
 
-    private static Option<string?> StoreOption() => new("--store")
+    internal static Option<string?> StoreOption() => new("--store")
     {
         Description = $"the trial store: a SQLite file or postgres://user:pass@host:port/db (default: ${TrialStores.EnvironmentVariable}, else {TrialStores.DefaultPath})",
         HelpName = "URL",
@@ -107,9 +108,27 @@ internal static class SweepCommand
                 Workers = parse.GetValue(workers), Threads = parse.GetValue(threads), Lease = TimeSpan.FromSeconds(leaseSeconds),
                 MaxTrials = parse.GetValue(maxTrials),
             }, stop.Token);
-            var c = summary.Counts;
-            o.WriteLine($"this run: {summary.Completed} completed, {summary.Retried} to retry, {summary.Failed} failed, {summary.Lost} lost claims in {summary.Elapsed.TotalSeconds:F1} s; " +
-                        $"sweep: {c.Done} done, {c.Failed} failed, {c.Pending} pending, {c.Running} running");
+            o.WriteLine(summary.Describe(parse.GetValue(name)!));
+            return 0;
+        }));
+        return cmd;
+    }
+
+    private static Command CreateRetry()
+    {
+        var name = new Argument<string>("NAME") { Description = "the sweep whose failed trials to re-queue" };
+        var store = StoreOption();
+        var cmd = new Command("retry", "Put a sweep's failed trials back in the queue, their attempts reset, for `sweep run` to train again") { name, store };
+        cmd.SetAction(parse => CliGuard.Run(() =>
+        {
+            var o = parse.InvocationConfiguration.Output;
+            var n = parse.GetValue(name)!;
+            using var s = TrialStores.Open(parse.GetValue(store), mustExist: true);
+            int requeued = Sweeps.Retry(s, n);
+            var c = s.Counts(n);
+            o.WriteLine(requeued == 0
+                ? $"sweep {n}: no failed trials to re-queue ({c.Done} done, {c.Pending} pending, {c.Running} running)"
+                : $"sweep {n}: re-queued {requeued} failed trial(s); {c.Pending} pending, {c.Done} done, {c.Running} running. Train them with: netblocks sweep run {n}");
             return 0;
         }));
         return cmd;
@@ -143,25 +162,29 @@ internal static class SweepCommand
 
     private static Command CreateReport()
     {
-        var names = new Argument<string[]>("NAME") { Description = "one or more sweeps to compare", Arity = ArgumentArity.OneOrMore };
+        var names = new Argument<string[]>("NAME") { Description = "one or more sweeps to compare (the first is the reference of the KS comparisons)", Arity = ArgumentArity.OneOrMore };
         var outDir = new Option<string?>("--out") { Description = "folder for report.html and the charts (default: sweeps/report-NAME[-NAME…])", HelpName = "DIR" };
-        var json = new Option<bool>("--json") { Description = "print a JSON summary (sweeps: name, space, n, done, failed, edf, best, …)" };
+        var json = new Option<bool>("--json") { Description = "print the report's numbers as JSON (sweeps: edf, bands, normalized EDFs, best ranges, …; comparisons)" };
+        var seed = new Option<ulong>("--seed") { Description = "seed of the bootstrap resampling (EDF bands, best ranges): the same seed gives the same report" };
+        var bins = SweepCompareCommand.BinsOption();
         var store = StoreOption();
-        var cmd = new Command("report", "EDFs of several sweeps on one chart, error against every design parameter, best models and ranges: SVG/PNG and one HTML page")
+        var cmd = new Command("report", "EDFs of several sweeps with bootstrap bands, normalized EDFs, KS tests, error against every design parameter, best ranges: SVG/PNG and one HTML page")
         {
-            names, outDir, json, store,
+            names, outDir, json, seed, bins, store,
         };
         cmd.SetAction(parse => CliGuard.Run(() =>
         {
             var o = parse.InvocationConfiguration.Output;
             var list = parse.GetValue(names)!;
+            var options = new AnalysisOptions { Seed = parse.GetValue(seed), Bins = parse.GetValue(bins) };
+            options.Validate();
             using var s = TrialStores.Open(parse.GetValue(store), mustExist: true);
-            var summaries = list.Select(n => Sweeps.Summarize(s, n)).ToList();
+            var summaries = SweepCompareCommand.Summaries(s, list, options);
             var dir = parse.GetValue(outDir) ?? Path.Combine("sweeps", "report-" + string.Join("-", list));
-            var files = SweepReport.Write(summaries, dir);
+            var files = SweepReport.Write(summaries, dir, options);
             if (parse.GetValue(json))
             {
-                o.Write(SweepFormatter.Json(summaries, files.ToDictionary()));
+                o.Write(SweepFormatter.Json(summaries, files.ToDictionary(), options));
                 foreach (var w in summaries.SelectMany(SweepFormatter.Warnings)) parse.InvocationConfiguration.Error.WriteLine("warning: " + w);
                 return 0;
             }
@@ -172,8 +195,9 @@ internal static class SweepCommand
                 var bestText = best is null ? "" : string.Create(CultureInfo.InvariantCulture, $", best error {best.Error:F4} ({best.Spec})");
                 o.WriteLine($"{x.Name} ({x.Space}): {x.Done}/{x.N} done{bestText}");
             }
+            foreach (var c in SweepComparison.AgainstFirst(summaries)) o.WriteLine(c.Verdict);
             o.WriteLine($"report: {files.Html}");
-            o.WriteLine($"EDF chart: {files.EdfChart}.svg, {files.EdfChart}.png; {files.ParameterCharts.Count} parameter charts in {dir}");
+            o.WriteLine($"EDF chart: {files.EdfChart}.svg, {files.EdfChart}.png; normalized EDFs, expected-best curve and {files.ParameterCharts.Count} parameter charts in {dir}");
             return 0;
         }));
         return cmd;

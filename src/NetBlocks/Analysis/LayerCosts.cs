@@ -1,3 +1,4 @@
+using NetBlocks.Kernels;
 using NetBlocks.Nn;
 
 namespace NetBlocks.Analysis;
@@ -54,28 +55,28 @@ public static class LayerCosts
     {
         Conv2d c => Conv(c, input, output),
         Linear => new(LayerKind.FullyConnected, LinearMacs(input, output), 0, Saves.Input, 0, false, false),
-        BatchNorm2d => new(LayerKind.Other, 0, 0, Saves.Input, 2L * input[1] * BytesPerElement, false, false),
+        BatchNorm2d => new(LayerKind.Other, 0, 0, Saves.Input, Bytes(2L * input[1]), false, false),
         ReLU or Sigmoid => new(LayerKind.Other, 0, 0, Saves.Output, 0, false, false),
-        MaxPool2d => new(LayerKind.Other, 0, 0, Saves.None, Numel(output) * sizeof(int), false, false),
+        MaxPool2d => new(LayerKind.Other, 0, 0, Saves.None, Bytes(Numel(output)), false, false),
         AvgPool2d or AdaptiveAvgPool2d => new(LayerKind.Other, 0, 0, Saves.None, 0, false, false),
         Dropout d => d.P == 0
             ? new(LayerKind.Other, 0, 0, Saves.None, 0, true, true)
-            : new(LayerKind.Other, 0, 0, Saves.None, Numel(output) * BytesPerElement, true, false),
+            : new(LayerKind.Other, 0, 0, Saves.None, Bytes(Numel(output)), true, false),
         Flatten or Identity => new(LayerKind.Other, 0, 0, Saves.None, 0, true, true),
         _ => new(LayerKind.Other, 0, 0, Saves.Input, 0, false, false),
     };
 
     /// <summary>N·OC·OH·OW·(C/groups)·KH·KW: one multiply-add per weight per output position.</summary>
     public static long ConvMacs(int[] input, int[] output, int kernelH, int kernelW, int groups) =>
-        (long)output[0] * output[1] * output[2] * output[3] * (input[1] / groups) * kernelH * kernelW;
+        Sizes.Product([.. output, input[1] / groups, kernelH, kernelW], "conv MACs of");
 
     /// <summary>rows·in·out where rows is every dimension but the last (N for an (N, in) input).</summary>
-    public static long LinearMacs(int[] input, int[] output) => Numel(input) * output[^1];
+    public static long LinearMacs(int[] input, int[] output) => Sizes.Multiply(Numel(input), output[^1], "linear MACs");
 
     private static LeafCost Conv(Conv2d c, int[] input, int[] output)
     {
         bool pointwise = c.KernelSize == 1 && c.Stride == 1 && c.Padding == 0;
-        long workspace = pointwise ? 0 : (long)(input[1] / c.Groups) * c.KernelSize * c.KernelSize * output[2] * output[3];
+        long workspace = pointwise ? 0 : Sizes.Product([input[1] / c.Groups, c.KernelSize, c.KernelSize, output[2], output[3]], "im2col workspace");
         return new(LayerKind.Conv, ConvMacs(input, output, c.KernelSize, c.KernelSize, c.Groups), workspace, Saves.Input, 0, false, false);
     }
 
@@ -87,10 +88,9 @@ public static class LayerCosts
         _ => LayerKind.Other,
     };
 
-    public static long Numel(int[] shape)
-    {
-        long n = 1;
-        foreach (var d in shape) n *= d;
-        return n;
-    }
+    /// <summary>Bytes of <paramref name="elements"/> float32 (or int32) values, in checked 64-bit arithmetic.</summary>
+    public static long Bytes(long elements) => Sizes.Multiply(elements, BytesPerElement, "bytes");
+
+    /// <summary>Elements of a shape, in checked 64-bit arithmetic.</summary>
+    public static long Numel(int[] shape) => Sizes.Product(shape);
 }

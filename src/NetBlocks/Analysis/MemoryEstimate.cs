@@ -29,26 +29,24 @@ public sealed record MemoryEstimate(
     string TrainingTransientAt)
 {
     /// <summary>params + buffers + the inference peak.</summary>
-    public long InferenceBytes => ParamsBytes + BuffersBytes + InferencePeakActivationBytes;
+    public long InferenceBytes => checked(ParamsBytes + BuffersBytes + InferencePeakActivationBytes);
 
     /// <summary>params + buffers + gradients + momentum + saved activations + the largest transient.</summary>
-    public long TrainingBytes => ParamsBytes + BuffersBytes + GradientsBytes + OptimizerBytes + SavedActivationBytes + TrainingTransientBytes;
+    public long TrainingBytes => checked(ParamsBytes + BuffersBytes + GradientsBytes + OptimizerBytes + SavedActivationBytes + TrainingTransientBytes);
 
     /// <summary>The estimate for a model traced at batch <paramref name="batch"/>.</summary>
     public static MemoryEstimate From(ShapeTrace trace, long parameters, long trainable, long buffers)
     {
-        const int b = LayerCosts.BytesPerElement;
         var (peak, peakAt) = InferencePeak(ForwardGraph.From(trace, training: false));
         var train = ForwardGraph.From(trace, training: true);
         var (transient, transientAt) = LargestTransient(train);
-        return new MemoryEstimate(trace.Root.Input[0], parameters * b, buffers * b, trainable * b, trainable * b,
+        return new MemoryEstimate(trace.Root.Input[0], LayerCosts.Bytes(parameters), LayerCosts.Bytes(buffers), LayerCosts.Bytes(trainable), LayerCosts.Bytes(trainable),
             peak, peakAt, Saved(train), transient, transientAt);
     }
 
     /// <summary>max over ops k of Σ bytes of the tensors alive at k (made at or before k, read at or after k) + workspace(k).</summary>
     public static (long Bytes, string At) InferencePeak(ForwardGraph g)
     {
-        const int b = LayerCosts.BytesPerElement;
         int count = g.TensorElements.Count;
         var born = new int[count];
         var last = new int[count];
@@ -67,9 +65,9 @@ public sealed record MemoryEstimate(
         string at = "";
         for (int k = 0; k < g.Ops.Count; k++)
         {
-            long live = g.Ops[k].WorkspaceElements * b;
+            long live = LayerCosts.Bytes(g.Ops[k].WorkspaceElements);
             for (int t = 0; t < count; t++)
-                if (born[t] <= k && k <= last[t]) live += g.TensorElements[t] * b;
+                if (born[t] <= k && k <= last[t]) live = checked(live + LayerCosts.Bytes(g.TensorElements[t]));
             if (live > best) { best = live; at = g.Ops[k].Name; }
         }
         return (best, at);
@@ -84,22 +82,21 @@ public sealed record MemoryEstimate(
         {
             if (op.Saves.HasFlag(Saves.Input)) saved.UnionWith(op.Inputs);
             if (op.Saves.HasFlag(Saves.Output)) saved.Add(op.Output);
-            extra += op.ExtraSavedBytes;
+            extra = checked(extra + op.ExtraSavedBytes);
         }
-        return saved.Sum(t => g.TensorElements[t]) * LayerCosts.BytesPerElement + extra;
+        return checked(LayerCosts.Bytes(saved.Sum(t => g.TensorElements[t])) + extra);
     }
 
     /// <summary>max over ops of (Σ distinct input bytes + new output bytes + workspace bytes).</summary>
     public static (long Bytes, string At) LargestTransient(ForwardGraph g)
     {
-        const int b = LayerCosts.BytesPerElement;
         long best = 0;
         string at = "";
         foreach (var op in g.Ops)
         {
             var inputs = op.Inputs.Distinct().ToArray();
-            long bytes = inputs.Sum(t => g.TensorElements[t]) * b + op.WorkspaceElements * b;
-            if (!inputs.Contains(op.Output)) bytes += g.TensorElements[op.Output] * b;
+            long bytes = checked(LayerCosts.Bytes(inputs.Sum(t => g.TensorElements[t])) + LayerCosts.Bytes(op.WorkspaceElements));
+            if (!inputs.Contains(op.Output)) bytes = checked(bytes + LayerCosts.Bytes(g.TensorElements[op.Output]));
             if (bytes > best) { best = bytes; at = op.Name; }
         }
         return (best, at);

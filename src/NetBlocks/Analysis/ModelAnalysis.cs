@@ -44,7 +44,7 @@ public sealed record ModelAnalysis(
     public long OtherParams => Params - ConvParams - FcParams;
 
     /// <summary>2 · MACs: a multiply and an add each.</summary>
-    public long Flops => 2 * Macs;
+    public long Flops => checked(2 * Macs);
 
     /// <summary>The rows down to <paramref name="depth"/> (1: the root's children), in tree order.</summary>
     public IEnumerable<LayerInfo> LayersToDepth(int depth) => Layers.Where(l => l.Depth <= depth);
@@ -65,6 +65,16 @@ public static class ModelAnalyzer
         if (input.Length == 0 || input.Any(d => d < 1))
             throw new ArgumentException($"input shape must have positive sizes, got {ShapeUtil.Format(input)}");
         var trace = ShapeTrace.Run(model, input);
+        try { return Costs(model, trace, name); }
+        catch (OverflowException)
+        {
+            throw new ArgumentException($"{name ?? model.TypeName} at input {ShapeUtil.Format(input)}: the total costs (MACs, activations or bytes) exceed a 64-bit count");
+        }
+    }
+
+    /// <summary>Every count from the recorded shapes, in checked 64-bit arithmetic (sums of longs overflow with an <see cref="OverflowException"/>).</summary>
+    private static ModelAnalysis Costs(Module model, ShapeTrace trace, string? name)
+    {
         var macs = new Dictionary<ShapeCall, long>(ReferenceEqualityComparer.Instance);
 
         long MacsOf(ShapeCall call)

@@ -12,27 +12,42 @@ public sealed record GemmBenchResult(int Size, int Threads, int Repetitions, dou
 }
 
 /// <summary>`netblocks bench gemm`: the packed SGEMM on n×n×n with a given thread count, as torch.mm is timed.</summary>
-public static unsafe class GemmBenchmark
+public static class GemmBenchmark
 {
-    public static GemmBenchResult Run(int size, int threads, int repetitions = 10, int warmup = 2)
+    /// <summary>The largest n whose n×n matrix one array holds.</summary>
+    public static int MaxSize => (int)Math.Sqrt(Sizes.MaxElements);
+
+    /// <summary>
+    /// Checks the options before anything is allocated: --size from 1 to <see cref="MaxSize"/> (an n×n matrix must fit
+    /// one array), --steps at least 1, --threads not negative (0: one per core).
+    /// </summary>
+    public static void Validate(int size, int threads, int repetitions)
     {
         if (size < 1) throw new ArgumentException($"--size must be at least 1, got {size}");
-        if (threads < 1) threads = Environment.ProcessorCount;
+        long elements = Sizes.Multiply(size, size, $"--size {size}");
+        if (elements > Sizes.MaxElements)
+            throw new ArgumentException(
+                $"--size {size} is too large: a {size}×{size} matrix has {Sizes.Count(elements)} elements, more than an array holds " +
+                $"({Sizes.Count(Sizes.MaxElements)}); the largest --size is {MaxSize}");
         if (repetitions < 1) throw new ArgumentException($"--steps must be at least 1, got {repetitions}");
+        if (threads < 0) throw new ArgumentException($"--threads must not be negative (0: one per core), got {threads}");
+    }
+
+    public static GemmBenchResult Run(int size, int threads, int repetitions = 10, int warmup = 2)
+    {
+        Validate(size, threads, repetitions);
+        if (threads == 0) threads = Environment.ProcessorCount;
         var rng = new RandomGenerator(0);
         var a = new float[size * size];
         var b = new float[size * size];
         var c = new float[size * size];
         for (int i = 0; i < a.Length; i++) { a[i] = rng.NextFloat() - 0.5f; b[i] = rng.NextFloat() - 0.5f; }
         var times = new double[repetitions];
-        fixed (float* pa = a, pb = b, pc = c)
+        for (int i = 0; i < warmup + repetitions; i++)
         {
-            for (int i = 0; i < warmup + repetitions; i++)
-            {
-                long start = Stopwatch.GetTimestamp();
-                Gemm.Sgemm(GemmPath.Auto, threads, false, false, size, size, size, 1f, pa, size, pb, size, 0f, pc, size);
-                if (i >= warmup) times[i - warmup] = Stopwatch.GetElapsedTime(start).TotalSeconds;
-            }
+            long start = Stopwatch.GetTimestamp();
+            Gemm.Sgemm(GemmPath.Auto, threads, false, false, size, size, size, 1f, a, size, b, size, 0f, c, size);
+            if (i >= warmup) times[i - warmup] = Stopwatch.GetElapsedTime(start).TotalSeconds;
         }
         return new GemmBenchResult(size, threads, repetitions, times);
     }

@@ -25,6 +25,9 @@ public static class Idx
     /// <summary>Element type byte of unsigned-byte data, the only one NetBlocks reads.</summary>
     public const byte UByte = 0x08;
 
+    /// <summary>The most bytes deflate can expand one compressed byte to (RFC 1951: a 258-byte match per ~2 bits).</summary>
+    private const long MaxDeflateRatio = 1032;
+
     /// <summary>Magic number of an unsigned-byte rank-3 array (images N×rows×cols).</summary>
     public const int ImagesMagic = 0x00000803;
 
@@ -165,7 +168,18 @@ public static class Idx
                     throw Bad(path, $"header dims [{string.Join(", ", dims[..(i + 1)])}…] describe more than {Array.MaxLength} bytes: corrupt header?");
             }
 
-            // Read in chunks so that a corrupt header claiming gigabytes fails on the data, not on the allocation.
+            // What the file can hold, checked before anything is allocated: a plain file holds exactly its data after the
+            // header; a gzip stream inflates to at most 1032 bytes per compressed byte (deflate's limit).
+            long header = 4 + 4L * rank;
+            if (!gz && count != file.Length - header)
+                throw Bad(path, count > file.Length - header
+                    ? $"truncated: expected {count} bytes of {what} for dims [{string.Join(", ", dims)}], found {file.Length - header} (checked before reading)"
+                    : $"more bytes than the header's dims [{string.Join(", ", dims)}] describe ({count} bytes of {what} expected, " +
+                      $"{file.Length - header} after the header): trailing garbage or a wrong header");
+            if (gz && count > MaxDeflateRatio * file.Length)
+                throw Bad(path, $"header dims [{string.Join(", ", dims)}] describe {count} bytes of {what}, more than the {file.Length}-byte " +
+                                $"gzip file can hold ({MaxDeflateRatio}:1 at most): corrupt header?");
+            // Read in chunks so that a corrupt gzip header claiming gigabytes fails on the data, not on the allocation.
             var data = ReadExactly(s, (int)count, path, what, where, dims);
             sha.AppendData(data);
             Span<byte> extra = stackalloc byte[1];

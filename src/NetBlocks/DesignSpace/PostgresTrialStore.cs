@@ -66,6 +66,7 @@ public sealed class PostgresTrialStore : SqlTrialStore
                 Execute(c, tx, "SELECT pg_advisory_xact_lock(6020030001)");
                 if (schema is not null) Execute(c, tx, $"CREATE SCHEMA IF NOT EXISTS \"{schema}\"");
                 Execute(c, tx, Schema);
+                Migrate(c, tx);
                 return 0;
             });
         }
@@ -81,6 +82,11 @@ public sealed class PostgresTrialStore : SqlTrialStore
     protected override string Now => "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)";
 
     protected override string LockClause => "FOR UPDATE SKIP LOCKED";
+
+    protected override bool HasColumn(DbConnection c, DbTransaction tx, string table, string column) =>
+        Convert.ToInt64(Scalar(c, tx,
+            "SELECT COUNT(*) FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = @t AND column_name = @c",
+            ("@t", table), ("@c", column))) > 0;
 
     /// <summary>postgres://user:pass@host:port/db[?schema=NAME] (also postgresql://) as Npgsql settings; percent-escapes decoded.</summary>
     public static NpgsqlConnectionStringBuilder ParseUrl(string url, out string? schema)

@@ -6,7 +6,8 @@ namespace NetBlocks.DesignSpace;
 
 /// <summary>
 /// The SQL both stores share. Tables: <c>sweeps(name, space, definition_json, created_utc)</c> and <c>trials</c> (one row
-/// per sampled model: spec, design parameters, costs, status, attempts, owner, lease, result). Lease times are
+/// per sampled model: spec, design parameters, costs, status, attempts, owner, lease, result, diverged). Columns added
+/// after the first release (<see cref="AddedColumns"/>) are added to an older store when it is opened. Lease times are
 /// milliseconds since 1970 read from the database's clock (<see cref="Now"/>), so workers on machines with skewed clocks
 /// agree on when a lease expires.
 /// </summary>
@@ -24,6 +25,23 @@ public abstract class SqlTrialStore : ITrialStore
     protected abstract T Transaction<T>(Func<DbConnection, DbTransaction, T> body);
 
     public abstract void Dispose();
+
+    /// <summary>Whether <paramref name="table"/> of this store has <paramref name="column"/> (the database's catalog query).</summary>
+    protected abstract bool HasColumn(DbConnection c, DbTransaction tx, string table, string column);
+
+    /// <summary>Columns the first release's tables lack: (table, column, SQL definition valid for SQLite and PostgreSQL).</summary>
+    protected static readonly IReadOnlyList<(string Table, string Column, string Definition)> AddedColumns =
+    [
+        ("trials", "diverged", "INTEGER NOT NULL DEFAULT 0"),
+    ];
+
+    /// <summary>Adds the <see cref="AddedColumns"/> a store lacks; call in the transaction that creates the tables.</summary>
+    protected void Migrate(DbConnection c, DbTransaction tx)
+    {
+        foreach (var (table, column, definition) in AddedColumns)
+            if (!HasColumn(c, tx, table, column))
+                Execute(c, tx, $"ALTER TABLE {table} ADD COLUMN {column} {definition}");
+    }
 
     public void CreateSweep(SweepDefinition sweep, IReadOnlyList<SampledModel> trials)
     {
@@ -104,19 +122,17 @@ public abstract class SqlTrialStore : ITrialStore
     public bool Complete(TrialClaim claim, TrialResult result)
     {
         ArgumentNullException.ThrowIfNull(result);
-        var curve = JsonSerializer.Serialize(result.Curve.Select(m => m with
-        {
-            TrainLoss = Finite(m.TrainLoss), ValLoss = Finite(m.ValLoss), TrainAccuracy = Finite(m.TrainAccuracy), ValAccuracy = Finite(m.ValAccuracy),
-        }));
+        result.Validate(); // nothing that is not finite reaches the JSON serializer or the error column
+        var curve = JsonSerializer.Serialize(result.Curve);
         return Transaction((c, tx) => Execute(c, tx,
             $"""
-            UPDATE trials SET status = 'done', error = @e, seconds = @sec, curve_json = @curve, lease_until = NULL, finished_ms = {Now}
+            UPDATE trials SET status = 'done', error = @e, seconds = @sec, curve_json = @curve, diverged = @div,
+                message = COALESCE(@why, message), lease_until = NULL, finished_ms = {Now}
             WHERE id = @id AND worker = @w AND status = 'running'
             """,
-            ("@e", result.Error), ("@sec", result.Seconds), ("@curve", curve), ("@id", claim.Id), ("@w", claim.Worker)) == 1);
+            ("@e", result.Error), ("@sec", result.Seconds), ("@curve", curve), ("@div", result.Diverged ? 1 : 0), ("@why", result.Divergence),
+            ("@id", claim.Id), ("@w", claim.Worker)) == 1);
     }
-
-    private static double Finite(double v) => double.IsFinite(v) ? v : -1;
 
     public TrialStatus? Fail(TrialClaim claim, string message) => Transaction((c, tx) =>
     {
@@ -131,11 +147,20 @@ public abstract class SqlTrialStore : ITrialStore
         return status is null ? (TrialStatus?)null : ParseStatus(status);
     });
 
+    public bool Release(TrialClaim claim, string message) => Transaction((c, tx) => Execute(c, tx,
+        """
+        UPDATE trials SET status = 'pending', attempts = attempts - 1, message = @m, lease_until = NULL
+        WHERE id = @id AND worker = @w AND status = 'running'
+        """, ("@m", message), ("@id", claim.Id), ("@w", claim.Worker)) == 1);
+
+    public int Requeue(string sweep) => Transaction((c, tx) => Execute(c, tx,
+        "UPDATE trials SET status = 'pending', attempts = 0, lease_until = NULL WHERE sweep = @s AND status = 'failed'", ("@s", sweep)));
+
     public IReadOnlyList<TrialRecord> Trials(string sweep) => Transaction((c, tx) =>
     {
         using var cmd = Command(c, tx,
             """
-            SELECT id, idx, spec, parameters_json, params, macs, status, attempts, worker, error, seconds, curve_json, message
+            SELECT id, idx, spec, parameters_json, params, macs, status, attempts, worker, error, seconds, curve_json, message, diverged
             FROM trials WHERE sweep = @s ORDER BY idx
             """, ("@s", sweep));
         using var r = cmd.ExecuteReader();
@@ -147,7 +172,7 @@ public abstract class SqlTrialStore : ITrialStore
             list.Add(new TrialRecord(r.GetInt64(0), sweep, r.GetInt32(1), r.GetString(2), parameters, r.GetInt64(4), r.GetInt64(5),
                 ParseStatus(r.GetString(6)), r.GetInt32(7), r.IsDBNull(8) ? null : r.GetString(8),
                 r.IsDBNull(9) ? null : r.GetDouble(9), r.IsDBNull(10) ? null : r.GetDouble(10), curve,
-                r.IsDBNull(12) ? null : r.GetString(12)));
+                r.IsDBNull(12) ? null : r.GetString(12)) { Diverged = Convert.ToInt64(r.GetValue(13)) != 0 });
         }
         return (IReadOnlyList<TrialRecord>)list;
     });

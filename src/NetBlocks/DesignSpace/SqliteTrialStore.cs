@@ -83,6 +83,7 @@ public sealed class SqliteTrialStore : SqlTrialStore
                 Execute(connection, null, "PRAGMA synchronous = NORMAL");
                 using var tx = connection.BeginTransaction(deferred: false);
                 Execute(connection, tx, Schema);
+                Migrate(connection, tx);
                 tx.Commit();
                 return 0;
             });
@@ -100,6 +101,9 @@ public sealed class SqliteTrialStore : SqlTrialStore
     protected override string Now => "CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER)";
 
     protected override string LockClause => "";
+
+    protected override bool HasColumn(DbConnection c, DbTransaction tx, string table, string column) =>
+        Convert.ToInt64(Scalar(c, tx, "SELECT COUNT(*) FROM pragma_table_info(@t) WHERE name = @c", ("@t", table), ("@c", column))) > 0;
 
     protected override T Transaction<T>(Func<DbConnection, DbTransaction, T> body) => Guard(() =>
     {

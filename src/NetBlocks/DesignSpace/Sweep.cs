@@ -69,12 +69,49 @@ public enum TrialStatus { Pending, Running, Done, Failed }
 public sealed record TrialClaim(long Id, string Sweep, int Index, string Spec, int Attempt, string Worker);
 
 /// <summary>What training a trial produced: error = 1 − final validation accuracy, and the per-epoch curve.</summary>
-public sealed record TrialResult(double Error, double Seconds, IReadOnlyList<EpochMetrics> Curve);
+public sealed record TrialResult(double Error, double Seconds, IReadOnlyList<EpochMetrics> Curve)
+{
+    /// <summary>
+    /// Why training diverged (a loss became NaN or infinite), or null. A diverged trial is a result, not a failure: a bad
+    /// model, recorded with chance-level error (see <see cref="Diverge"/>) so that it stays in the EDF.
+    /// </summary>
+    public string? Divergence { get; init; }
+
+    public bool Diverged => Divergence is not null;
+
+    /// <summary>
+    /// The result of a trial whose training diverged: error 1 − 1/<paramref name="classes"/> (chance level: 0.9 for
+    /// Fashion-MNIST's ten classes), the curve of the epochs that finished with finite numbers, and the reason.
+    /// </summary>
+    public static TrialResult Diverge(int classes, double seconds, IEnumerable<EpochMetrics> history, string reason) =>
+        new(1 - 1.0 / classes, seconds, [.. history.Where(IsFinite)]) { Divergence = reason };
+
+    /// <summary>Refuses what must never be stored: a number that is not finite (JSON cannot carry it), an error outside [0, 1].</summary>
+    /// <exception cref="ArgumentException">says which number.</exception>
+    public void Validate()
+    {
+        if (!double.IsFinite(Error) || Error < 0 || Error > 1)
+            throw new ArgumentException($"a trial's error must be a finite number in [0, 1], got {Error}");
+        if (!double.IsFinite(Seconds) || Seconds < 0)
+            throw new ArgumentException($"a trial's seconds must be a finite number ≥ 0, got {Seconds}");
+        if (Curve.FirstOrDefault(m => !IsFinite(m)) is { } bad)
+            throw new ArgumentException($"epoch {bad.Epoch} of a trial's curve holds a number that is not finite ({bad}); record a diverged trial with TrialResult.Diverge");
+    }
+
+    /// <summary>Whether every number of an epoch is finite (a diverged epoch has a NaN or infinite loss).</summary>
+    public static bool IsFinite(EpochMetrics m) =>
+        double.IsFinite(m.TrainLoss) && double.IsFinite(m.TrainAccuracy) && double.IsFinite(m.ValLoss) && double.IsFinite(m.ValAccuracy)
+        && double.IsFinite(m.Seconds) && double.IsFinite(m.ImagesPerSecond);
+}
 
 /// <summary>One trial as stored.</summary>
 public sealed record TrialRecord(long Id, string Sweep, int Index, string Spec, IReadOnlyDictionary<string, double> Parameters,
     long Params, long Macs, TrialStatus Status, int Attempts, string? Worker, double? Error, double? Seconds,
-    IReadOnlyList<EpochMetrics> Curve, string? Message);
+    IReadOnlyList<EpochMetrics> Curve, string? Message)
+{
+    /// <summary>Done, but training diverged: <see cref="Error"/> is chance level and <see cref="Message"/> says what diverged.</summary>
+    public bool Diverged { get; init; }
+}
 
 /// <summary>How many trials of a sweep are in each state.</summary>
 public sealed record SweepCounts(int Pending, int Running, int Done, int Failed)

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using NetBlocks.DesignSpace.Statistics;
 
 namespace NetBlocks.DesignSpace;
 
@@ -38,12 +39,20 @@ public static class SweepFormatter
 
     private static string Band(ValueRange r) => r.IsAny ? "any" : r.ToString();
 
-    /// <summary>The `--json` summary: {"sweeps": [{name, space, n, done, failed, pending, running, complete, edf, best, parameters, width_fit}], "files": …}.</summary>
-    public static string Json(IReadOnlyList<SweepSummary> sweeps, IReadOnlyDictionary<string, string>? files = null)
+    /// <summary>
+    /// The `--json` summary: {"analysis": {seed, …}, "sweeps": [{name, space, n, done, failed, pending, running, complete,
+    /// min_error, median_error, near_best, edf, edf_band, normalized_edf, expected_best, best, parameters, width_fit,
+    /// failures}], "comparisons": [{a, b, ks, p, …, verdict}], "files": …}: the numbers the HTML report shows.
+    /// </summary>
+    public static string Json(IReadOnlyList<SweepSummary> sweeps, IReadOnlyDictionary<string, string>? files = null, AnalysisOptions? options = null)
     {
+        var o = options ?? new AnalysisOptions();
+        var headlines = SweepHeadline.Of(sweeps);
         var arr = new JsonArray();
-        foreach (var s in sweeps)
+        for (int i = 0; i < sweeps.Count; i++)
         {
+            var s = sweeps[i];
+            var h = headlines[i];
             arr.Add(new JsonObject
             {
                 ["name"] = s.Name,
@@ -54,7 +63,19 @@ public static class SweepFormatter
                 ["pending"] = s.Pending,
                 ["running"] = s.Running,
                 ["complete"] = s.Complete,
-                ["edf"] = new JsonArray([.. s.Edf.Select(p => (JsonNode)new JsonArray(Num(p.Error), Num(p.Fraction)))]),
+                ["min_error"] = Num(h.MinError),
+                ["median_error"] = Num(h.MedianError),
+                ["near_best"] = new JsonObject { ["error"] = Num(h.Reference), ["fraction"] = Num(h.NearBest) },
+                ["edf"] = Steps(s.Edf),
+                ["edf_band"] = BandJson(s.EdfBand),
+                ["normalized_edf"] = new JsonArray([.. s.Normalized.Select(v => (JsonNode)new JsonObject
+                {
+                    ["by"] = v.Result.Bins.Measure == Complexity.Macs ? "macs" : "params",
+                    ["bins"] = v.Result.Bins.K, ["low"] = Num(v.Result.Bins.Low), ["high"] = Num(v.Result.Bins.High),
+                    ["counts"] = new JsonArray([.. v.Result.Counts.Select(c => (JsonNode)c)]), ["empty_bins"] = v.Result.EmptyBins,
+                    ["edf"] = Steps(v.Result.Edf), ["band"] = BandJson(v.Band),
+                })]),
+                ["expected_best"] = new JsonArray([.. s.ExpectedBest.Select(p => (JsonNode)new JsonArray(p.M, Num(p.Error)))]),
                 ["best"] = new JsonArray([.. s.Best.Select(b => (JsonNode)new JsonObject
                 {
                     ["trial"] = b.Index, ["spec"] = b.Spec, ["error"] = Num(b.Error ?? double.NaN), ["params"] = b.Params, ["macs"] = b.Macs,
@@ -63,7 +84,9 @@ public static class SweepFormatter
                 ["parameters"] = new JsonArray([.. s.Effects.Select(e => (JsonNode)new JsonObject
                 {
                     ["name"] = e.Name, ["n"] = e.N, ["spearman"] = Num(e.Spearman),
-                    ["best_range"] = new JsonArray(Num(e.BestLow), Num(e.BestHigh)), ["best_median"] = Num(e.BestMedian),
+                    ["trend"] = new JsonObject { ["intercept"] = Num(e.Trend.Intercept), ["slope"] = Num(e.Trend.Slope) },
+                    ["best_range"] = e.Best is { } r ? new JsonArray(Num(r.Low), Num(r.High)) : null,
+                    ["best_median"] = e.Best is { } m ? Num(m.Median) : null,
                 })]),
                 ["width_fit"] = s.PooledFit is { } f ? new JsonObject
                 {
@@ -72,11 +95,39 @@ public static class SweepFormatter
                 ["failures"] = new JsonArray([.. s.FailedTrials.Select(f => (JsonNode)new JsonObject { ["trial"] = f.Index, ["message"] = f.Message })]),
             });
         }
-        var root = new JsonObject { ["sweeps"] = arr };
+        var root = new JsonObject
+        {
+            ["analysis"] = Analysis(o),
+            ["sweeps"] = arr,
+            ["comparisons"] = new JsonArray([.. SweepComparison.AgainstFirst(sweeps).Select(c => (JsonNode)Comparison(c))]),
+        };
         if (files is not null) root["files"] = new JsonObject([.. files.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value))]);
         return root.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n";
     }
 
+    /// <summary>What the numbers depend on besides the trials: seeds and resampling sizes.</summary>
+    public static JsonObject Analysis(AnalysisOptions o) => new()
+    {
+        ["seed"] = o.Seed, ["bins"] = o.Bins, ["band_resamples"] = o.BandRepeats, ["best_range_resamples"] = o.BestRangeResamples,
+        ["best_range_fraction"] = BestRange.Fraction, ["near_best_margin"] = SweepHeadline.Margin, ["alpha"] = SweepComparison.Alpha,
+    };
+
+    /// <summary>One comparison as JSON (also the `sweep compare --json` body).</summary>
+    public static JsonObject Comparison(SweepComparison c) => new()
+    {
+        ["a"] = c.A, ["b"] = c.B, ["ks"] = Num(c.Test.D), ["ks_b_left"] = Num(c.Test.DBLeft), ["ks_a_left"] = Num(c.Test.DALeft),
+        ["p"] = JsonValue.Create(c.Test.PValue), ["p_method"] = c.Test.Exact ? "exact" : "asymptotic", ["n_a"] = c.Test.NA, ["n_b"] = c.Test.NB,
+        ["significant"] = c.Significant, ["samples_needed"] = c.SamplesNeeded,
+        ["normalized_ks"] = new JsonObject([.. c.NormalizedD.Select(d => KeyValuePair.Create(d.Measure == Complexity.Macs ? "macs" : "params", Num(d.D)))]),
+        ["verdict"] = c.Verdict,
+    };
+
+    private static JsonArray Steps(Edf edf) => new([.. edf.Steps.Select(p => (JsonNode)new JsonArray(Num(p.X), Num(p.F)))]);
+
+    private static JsonArray BandJson(Band band) =>
+        new([.. band.X.Select((x, j) => (JsonNode)new JsonArray(Num(x), Num(band.Low[j]), Num(band.High[j])))]);
+
+    /// <summary>Numbers rounded to 6 decimals (p-values are written in full: a small one must not round to 0); non-finite → null.</summary>
     private static JsonNode? Num(double v) => double.IsFinite(v) ? JsonValue.Create(Math.Round(v, 6)) : null;
 
     /// <summary>Warnings a report must show: sweeps with failed or unfinished trials.</summary>

@@ -1,3 +1,4 @@
+using System.Globalization;
 using NetBlocks.Kernels;
 
 namespace NetBlocks.DesignSpace;
@@ -15,14 +16,32 @@ public sealed record SweepRunOptions
     public int MaxTrials { get; init; }
 }
 
-/// <summary>What one `sweep run` did.</summary>
-public sealed record SweepRunSummary(int Completed, int Failed, int Retried, int Lost, SweepCounts Counts, TimeSpan Elapsed);
+/// <summary>
+/// What one `sweep run` did: trials completed (of them, diverged: recorded with chance-level error), failed for good,
+/// given back to retry after an error, lost (the lease expired and another worker took over), and handed back without
+/// counting an attempt (the worker was stopped).
+/// </summary>
+public sealed record SweepRunSummary(int Completed, int Diverged, int Failed, int Retried, int Lost, int HandedBack, SweepCounts Counts, TimeSpan Elapsed)
+{
+    /// <summary>The line `sweep run` ends with: this run's counts, the sweep's, and how to re-queue failed trials if any.</summary>
+    public string Describe(string sweepName) =>
+        string.Create(CultureInfo.InvariantCulture,
+            $"this run: {Completed} completed, {Retried} to retry, {Failed} failed, {Lost} lost claims, {HandedBack} handed back, {Diverged} diverged (chance-level error) in {Elapsed.TotalSeconds:F1} s; ") +
+        $"sweep: {Counts.Done} done, {Counts.Failed} failed, {Counts.Pending} pending, {Counts.Running} running" +
+        (Counts.Failed > 0 ? $"; re-queue the failed ones with `netblocks sweep retry {sweepName}`" : "");
+}
 
 /// <summary>
 /// Workers that claim trials from the store until none is left. Each worker: claim → heartbeat every lease/3 while
 /// training → complete (or fail: the trial goes back to pending until its attempts are used up). When nothing is
 /// claimable but other workers (anywhere) still hold trials, a worker waits and polls: if one of them dies its lease
 /// expires and this worker takes the trial over, so a sweep finishes as long as one worker lives.
+/// <para>Whose fault an error is decides what happens to the trial. The runner checks (<see cref="ITrialRunner.Prepare"/>)
+/// that this process can train at all (its data, its scratch space) before it claims anything. An error of the worker's
+/// environment during a trial (<see cref="WorkerEnvironmentException.IsEnvironmental"/>: out of memory, input/output)
+/// hands the trial back without counting an attempt and stops every worker of the process, and <see cref="Run"/> throws
+/// a <see cref="WorkerEnvironmentException"/>; a stopped run (cancellation: Ctrl+C, SIGTERM) hands its trials back the
+/// same way. Only the trial's own errors count attempts.</para>
 /// <para>Threads: <see cref="Threading.Threads"/> is process-wide, so with several workers in one process every trial
 /// runs its kernels on one thread (W single-threaded trials in parallel use W cores with no contention). To give
 /// each of W workers k threads, run W processes with <c>--workers 1 --threads k</c> against the same store.</para>
@@ -31,6 +50,9 @@ public sealed class SweepRunner(ITrialStore store, ITrialRunner runner, TextWrit
 {
     private readonly TextWriter log = TextWriter.Synchronized(log ?? TextWriter.Null);
 
+    /// <exception cref="WorkerEnvironmentException">this process cannot train (before any claim, or during a trial, which was handed back).</exception>
+    /// <exception cref="KeyNotFoundException">no such sweep.</exception>
+    /// <exception cref="ArgumentException">bad options.</exception>
     public SweepRunSummary Run(string sweepName, SweepRunOptions options, CancellationToken cancel = default)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -38,19 +60,28 @@ public sealed class SweepRunner(ITrialStore store, ITrialRunner runner, TextWrit
         if (options.Threads < 0) throw new ArgumentException($"--threads must be at least 1 (or 0 for automatic), got {options.Threads}");
         if (options.Lease < TimeSpan.FromMilliseconds(300)) throw new ArgumentException($"the lease must be at least 0.3 s, got {options.Lease.TotalSeconds} s");
         var sweep = store.GetSweep(sweepName) ?? throw NoSuchSweep(store, sweepName);
+        try { runner.Prepare(sweep); }
+        catch (WorkerEnvironmentException e)
+        {
+            throw new WorkerEnvironmentException($"this worker cannot train sweep {sweepName}, so it claimed no trial: {e.Message}", e);
+        }
         int threads = options.Threads > 0 ? options.Threads : options.Workers == 1 ? Environment.ProcessorCount : 1;
         // Not set here: Threading.Threads is process-wide; each trial's Trainer sets it from its settings (all the same value).
         var started = DateTime.UtcNow;
-        int completed = 0, failed = 0, retried = 0, lost = 0, taken = 0;
+        int completed = 0, diverged = 0, failed = 0, retried = 0, lost = 0, handedBack = 0, taken = 0;
         var poll = TimeSpan.FromMilliseconds(Math.Clamp(options.Lease.TotalMilliseconds / 4, 100, 5000));
         var counts0 = store.Counts(sweepName);
         log.WriteLine($"sweep {sweepName} ({DesignSpaces.Name(sweep.Space)}): {counts0.Done} done, {counts0.Pending} pending, {counts0.Running} running elsewhere, " +
                       $"{counts0.Failed} failed; {options.Workers} worker(s) × {threads} thread(s), lease {options.Lease.TotalSeconds:0.#} s, store {store.Location}");
 
+        // Stops every worker of this process: the caller's cancellation, or one worker finding that the environment fails.
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+        WorkerEnvironmentException? environment = null;
+
         void Worker(int index)
         {
             var worker = $"{Environment.MachineName}/{Environment.ProcessId}/w{index}";
-            while (!cancel.IsCancellationRequested)
+            while (!stop.IsCancellationRequested)
             {
                 if (options.MaxTrials > 0 && Interlocked.Increment(ref taken) > options.MaxTrials) return;
                 var claim = store.Claim(sweepName, worker, options.Lease);
@@ -59,7 +90,7 @@ public sealed class SweepRunner(ITrialStore store, ITrialRunner runner, TextWrit
                     if (options.MaxTrials > 0) Interlocked.Decrement(ref taken);
                     var c = store.Counts(sweepName);
                     if (c.Pending == 0 && c.Running == 0) return;
-                    cancel.WaitHandle.WaitOne(poll); // others hold trials: take over any whose lease runs out
+                    stop.Token.WaitHandle.WaitOne(poll); // others hold trials: take over any whose lease runs out
                     continue;
                 }
                 RunOne(claim);
@@ -68,7 +99,7 @@ public sealed class SweepRunner(ITrialStore store, ITrialRunner runner, TextWrit
             void RunOne(TrialClaim claim)
             {
                 using var lostClaim = new CancellationTokenSource();
-                using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancel, lostClaim.Token);
+                using var linked = CancellationTokenSource.CreateLinkedTokenSource(stop.Token, lostClaim.Token);
                 using var heartbeat = new Timer(_ =>
                 {
                     try { if (!store.Heartbeat(claim, options.Lease)) lostClaim.Cancel(); }
@@ -83,7 +114,9 @@ public sealed class SweepRunner(ITrialStore store, ITrialRunner runner, TextWrit
                     if (store.Complete(claim, result))
                     {
                         Interlocked.Increment(ref completed);
-                        log.WriteLine($"  {what}: error {result.Error:F4} in {result.Seconds:F1} s [{worker}]");
+                        if (result.Diverged) Interlocked.Increment(ref diverged);
+                        log.WriteLine($"  {what}: error {result.Error:F4} in {result.Seconds:F1} s" +
+                                      (result.Diverged ? $" ({result.Divergence}: chance-level error)" : "") + $" [{worker}]");
                     }
                     else
                     {
@@ -96,13 +129,26 @@ public sealed class SweepRunner(ITrialStore store, ITrialRunner runner, TextWrit
                     Interlocked.Increment(ref lost);
                     log.WriteLine($"  {what}: lost its claim (lease expired); stopped [{worker}]");
                 }
-                catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+                catch (OperationCanceledException) when (stop.IsCancellationRequested)
                 {
                     heartbeat.Change(Timeout.Infinite, Timeout.Infinite);
-                    store.Fail(claim, "interrupted (the worker was stopped)");
-                    log.WriteLine($"  {what}: interrupted; given back [{worker}]");
+                    if (store.Release(claim, "interrupted: the worker was stopped; handed back without counting an attempt")) Interlocked.Increment(ref handedBack);
+                    log.WriteLine($"  {what}: interrupted; handed back [{worker}]");
                 }
-                catch (Exception e) when (e is not OutOfMemoryException)
+                catch (Exception e) when (WorkerEnvironmentException.IsEnvironmental(e))
+                {
+                    heartbeat.Change(Timeout.Infinite, Timeout.Infinite);
+                    var why = WorkerEnvironmentException.Describe(e);
+                    bool released = store.Release(claim, $"handed back by {worker}, which cannot train: {why}");
+                    if (released) Interlocked.Increment(ref handedBack);
+                    Interlocked.CompareExchange(ref environment, new WorkerEnvironmentException(
+                        $"worker {worker} cannot train: {why}; trial {claim.Index} ({claim.Spec}) " +
+                        (released ? "was handed back without counting an attempt" : "had already been taken over by another worker") +
+                        $". Fix this and run `netblocks sweep run {sweepName}` again", e), null);
+                    log.WriteLine($"  {what}: this worker cannot train ({why}); handed back, stopping [{worker}]");
+                    stop.Cancel();
+                }
+                catch (Exception e)
                 {
                     heartbeat.Change(Timeout.Infinite, Timeout.Infinite);
                     var status = store.Fail(claim, $"{e.GetType().Name}: {e.Message}");
@@ -123,8 +169,9 @@ public sealed class SweepRunner(ITrialStore store, ITrialRunner runner, TextWrit
         foreach (var t in workers) t.Start();
         foreach (var t in workers) t.Join();
         if (crash is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(crash);
+        if (environment is not null) throw environment;
         var counts = store.Counts(sweepName);
-        return new SweepRunSummary(completed, failed, retried, lost, counts, DateTime.UtcNow - started);
+        return new SweepRunSummary(completed, diverged, failed, retried, lost, handedBack, counts, DateTime.UtcNow - started);
     }
 
     public static KeyNotFoundException NoSuchSweep(ITrialStore store, string name)

@@ -12,7 +12,7 @@ public sealed record SweepCreateRequest(string Name, SpaceKind Space, int Sample
     public int Budget { get; init; } = 10_000;
 }
 
-/// <summary>The sweep operations the CLI calls: create (sample and store), summaries for status and reports.</summary>
+/// <summary>The sweep operations the CLI calls: create (sample and store) and look up.</summary>
 public static class Sweeps
 {
     /// <summary>Samples the models and records the sweep with its trials pending.</summary>
@@ -39,8 +39,14 @@ public static class Sweeps
         return (sweep, models);
     }
 
+    /// <summary>Puts the sweep's failed trials back to pending with their attempts reset, for `sweep run` to train again; returns how many.</summary>
+    /// <exception cref="KeyNotFoundException">no such sweep (the message lists the store's sweeps).</exception>
+    public static int Retry(ITrialStore store, string name)
+    {
+        Get(store, name);
+        return store.Requeue(name);
+    }
+
     public static SweepDefinition Get(ITrialStore store, string name) =>
         store.GetSweep(name) ?? throw SweepRunner.NoSuchSweep(store, name);
-
-    public static SweepSummary Summarize(ITrialStore store, string name) => SweepAnalysis.Summarize(Get(store, name), store.Trials(name));
 }

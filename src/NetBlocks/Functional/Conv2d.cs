@@ -32,12 +32,14 @@ public static partial class F
         if (x.Length != 4) throw new ArgumentException($"conv2d: expected input (N, C, H, W), got {ShapeUtil.Format(x)}");
         int oc = w[0], cg = w[1], kh = w[2], kw = w[3];
         if (oc % groups != 0) throw new ArgumentException($"conv2d: {oc} output channels are not divisible by groups={groups}");
-        if (x[1] != cg * groups)
-            throw new ArgumentException($"conv2d: expected input with {cg * groups} channels (N, {cg * groups}, H, W), got {ShapeUtil.Format(x)}");
+        if (x[1] != (long)cg * groups)
+            throw new ArgumentException($"conv2d: expected input with {(long)cg * groups} channels (N, {(long)cg * groups}, H, W), got {ShapeUtil.Format(x)}");
         if (bias is not null && (bias.Length != 1 || bias[0] != oc))
             throw new ArgumentException($"conv2d: bias must be ({oc},), got {ShapeUtil.Format(bias)}");
-        if (x[2] + 2 * padding < kh || x[3] + 2 * padding < kw)
+        if (x[2] + 2L * padding < kh || x[3] + 2L * padding < kw)
             throw new ArgumentException($"conv2d: input {ShapeUtil.Format(x)} padded by {padding} is smaller than the {kh}×{kw} kernel");
+        if ((x[2] + 2L * padding - kh) / stride + 1 > int.MaxValue || (x[3] + 2L * padding - kw) / stride + 1 > int.MaxValue)
+            throw new ArgumentException($"conv2d: input {ShapeUtil.Format(x)} padded by {padding} gives an output plane larger than a tensor holds");
         return new ConvGeometry(x[0], x[1], x[2], x[3], oc, kh, kw, stride, padding, groups);
     }
 

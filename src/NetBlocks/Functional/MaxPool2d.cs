@@ -22,8 +22,8 @@ public static partial class F
     {
         if (x.Length != 4) throw new ArgumentException($"{op}: expected input (N, C, H, W), got {ShapeUtil.Format(x)}");
         if (kernel < 1 || stride < 1) throw new ArgumentException($"{op}: kernel and stride must be at least 1");
-        if (padding < 0 || padding * 2 > kernel) throw new ArgumentException($"{op}: padding {padding} must be between 0 and half the kernel size {kernel}");
-        if (x[2] + 2 * padding < kernel || x[3] + 2 * padding < kernel)
+        if (padding < 0 || padding > kernel / 2) throw new ArgumentException($"{op}: padding {padding} must be between 0 and half the kernel size {kernel}");
+        if (x[2] + 2L * padding < kernel || x[3] + 2L * padding < kernel)
             throw new ArgumentException($"{op}: input {ShapeUtil.Format(x)} padded by {padding} is smaller than the {kernel}×{kernel} window");
         return new PoolGeometry(x[0] * x[1], x[2], x[3], kernel, stride, padding);
     }

@@ -1,4 +1,5 @@
 using NetBlocks.Autograd;
+using NetBlocks.Kernels;
 using NetBlocks.Tensors;
 
 namespace NetBlocks.Functional;
@@ -21,9 +22,7 @@ public static partial class F
         if (s > e) throw new ArgumentException($"flatten: start_dim {startDim} comes after end_dim {endDim}");
         var shape = new List<int>();
         for (int i = 0; i < s; i++) shape.Add(x.Size(i));
-        int merged = 1;
-        for (int i = s; i <= e; i++) merged *= x.Size(i);
-        shape.Add(merged);
+        shape.Add(Sizes.Elements(x.Shape.Slice(s, e - s + 1)));
         for (int i = e + 1; i < x.Rank; i++) shape.Add(x.Size(i));
         return Reshape(x, [.. shape]);
     }

@@ -22,6 +22,8 @@ public static unsafe class BatchNorm
     internal static void Statistics(ReadOnlySpan<float> x, int n, int c, int s, Span<double> mean, Span<double> variance, int threads)
     {
         Check(x.Length, n, c, s);
+        CheckChannels(nameof(mean), mean.Length, c);
+        CheckChannels(nameof(variance), variance.Length, c);
         fixed (float* px = x)
         fixed (double* pm = mean, pv = variance)
         {
@@ -49,6 +51,10 @@ public static unsafe class BatchNorm
     {
         Check(x.Length, n, c, s);
         Check(y.Length, n, c, s);
+        CheckChannels(nameof(mean), mean.Length, c);
+        CheckChannels(nameof(invstd), invstd.Length, c);
+        CheckChannels(nameof(gamma), gamma.Length, c, optional: true);
+        CheckChannels(nameof(beta), beta.Length, c, optional: true);
         fixed (float* px = x, py = y, pm = mean, pi = invstd, pg = gamma, pb = beta)
         {
             var body = new NormalizeBody { X = px, Y = py, N = n, C = c, S = s, Mean = pm, Invstd = pi, Gamma = pg, Beta = pb, Relu = relu };
@@ -85,6 +91,13 @@ public static unsafe class BatchNorm
     {
         Check(x.Length, n, c, s);
         Check(dy.Length, n, c, s);
+        if (!dx.IsEmpty) Check(dx.Length, n, c, s);
+        if (!reluOutput.IsEmpty) Check(reluOutput.Length, n, c, s);
+        CheckChannels(nameof(mean), mean.Length, c);
+        CheckChannels(nameof(invstd), invstd.Length, c);
+        CheckChannels(nameof(gamma), gamma.Length, c, optional: true);
+        CheckChannels(nameof(dgamma), dgamma.Length, c, optional: true);
+        CheckChannels(nameof(dbeta), dbeta.Length, c, optional: true);
         fixed (float* px = x, pdy = dy, pm = mean, pi = invstd, pg = gamma, pdx = dx, pdg = dgamma, pdb = dbeta, pmask = reluOutput)
         {
             var body = new BackwardBody
@@ -97,9 +110,18 @@ public static unsafe class BatchNorm
         }
     }
 
+    /// <summary>The entry check of every batch-norm kernel: (N, C, S) non-negative, and a buffer of exactly N·C·S elements.</summary>
     private static void Check(int length, int n, int c, int s)
     {
-        if (length != (long)n * c * s) throw new ArgumentException($"batch_norm: {length} elements for (N={n}, C={c}, S={s})");
+        if (n < 0 || c < 0 || s < 0 || length != Sizes.Product([n, c, s]))
+            throw new ArgumentException($"batch_norm: {length} elements for (N={n}, C={c}, S={s})");
+    }
+
+    /// <summary>A per-channel buffer holds at least C values (or is empty, when <paramref name="optional"/>).</summary>
+    private static void CheckChannels(string name, int length, int c, bool optional = false)
+    {
+        if (length < c && !(optional && length == 0))
+            throw new ArgumentException($"batch_norm: {name} has {length} values for {c} channels{(optional ? " (give C values or none)" : "")}");
     }
 
     /// <summary>Σ x[i] in double: 8 float lanes widened to two 4-lane double accumulators, then the tail.</summary>

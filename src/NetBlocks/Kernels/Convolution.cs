@@ -3,8 +3,8 @@ namespace NetBlocks.Kernels;
 /// <summary>Shapes of a 2-D convolution: x (N, C, H, W), w (OC, C/groups, KH, KW), y (N, OC, OH, OW).</summary>
 public readonly record struct ConvGeometry(int N, int C, int H, int W, int OC, int KH, int KW, int Stride, int Padding, int Groups)
 {
-    public int OH => (H + 2 * Padding - KH) / Stride + 1;
-    public int OW => (W + 2 * Padding - KW) / Stride + 1;
+    public int OH => (int)(((long)H + 2L * Padding - KH) / Stride + 1);
+    public int OW => (int)(((long)W + 2L * Padding - KW) / Stride + 1);
     public int CinPerGroup => C / Groups;
     public int CoutPerGroup => OC / Groups;
     /// <summary>Rows of the column matrix of one group: C/groups · KH · KW.</summary>
@@ -12,6 +12,29 @@ public readonly record struct ConvGeometry(int N, int C, int H, int W, int OC, i
     public int OutPlane => OH * OW;
     /// <summary>1×1, stride 1, no padding: the input already is the column matrix.</summary>
     public bool IsPointwise => KH == 1 && KW == 1 && Stride == 1 && Padding == 0;
+
+    /// <summary>
+    /// Checks the geometry before a kernel runs on it: positive sizes (the batch may be empty), groups dividing both
+    /// channel counts, an output plane of at least 1×1, and x, w, y and one sample's column matrix no larger than a
+    /// tensor holds, all in checked 64-bit arithmetic. Once per call.
+    /// </summary>
+    internal void Validate(string op)
+    {
+        if (N < 0 || C < 1 || H < 1 || W < 1 || OC < 1 || KH < 1 || KW < 1 || Stride < 1 || Padding < 0 || Groups < 1)
+            throw new ArgumentException($"{op}: invalid geometry (N={N}, C={C}, H={H}, W={W}, OC={OC}, KH={KH}, KW={KW}, stride={Stride}, padding={Padding}, groups={Groups})");
+        if (C % Groups != 0 || OC % Groups != 0)
+            throw new ArgumentException($"{op}: groups {Groups} must divide the {C} input and {OC} output channels");
+        if ((long)H + 2L * Padding < KH || (long)W + 2L * Padding < KW || OH < 1 || OW < 1)
+            throw new ArgumentException($"{op}: input {H}×{W} padded by {Padding} gives no {KH}×{KW} window at stride {Stride}");
+        Sizes.Elements([N, C, H, W], "input", op);
+        Sizes.Elements([OC, CinPerGroup, KH, KW], "weight", op);
+        Sizes.Elements([N, OC, OH, OW], "output", op);
+        Sizes.Elements([CinPerGroup, KH, KW, OH, OW], "column matrix", op);
+    }
+
+    internal long InputElements => (long)N * C * H * W;
+    internal long WeightElements => (long)OC * CinPerGroup * KH * KW;
+    internal long OutputElements => (long)N * OC * OH * OW;
 }
 
 /// <summary>
@@ -44,6 +67,23 @@ public static unsafe class Convolution
     /// <summary>dw = Σₙ dy[n] · cols(x[n])ᵀ per group, db = Σ dy over n, h, w. Both overwritten (db may be null).</summary>
     public static void BackwardWeight(float[] dy, int dyOff, float[] x, int xOff, float[] dw, int dwOff, float[]? db, int dbOff, ConvGeometry g)
         => BackwardWeight(dy, dyOff, x, xOff, dw, dwOff, db, dbOff, g, Threading.Threads);
+
+    /// <summary>
+    /// The entry check of every convolution kernel, after <see cref="ConvGeometry.Validate"/>: each buffer long enough for
+    /// its count from its offset. A null buffer is allowed only where the kernel takes one (bias, db).
+    /// </summary>
+    private static void CheckBuffers(string op, params ReadOnlySpan<(string Name, float[]? Data, int Offset, long Count)> buffers)
+    {
+        foreach (var (name, data, offset, count) in buffers)
+        {
+            if (data is null)
+            {
+                if (name is "bias" or "db") continue;
+                throw new ArgumentNullException(name, $"{op}: {name} is null");
+            }
+            Sizes.Region(op, name, data.Length, offset, count);
+        }
+    }
 
     /// <summary>Whether the batch is split over the threads (else the GEMMs are).</summary>
     internal static bool SplitsBatch(ConvGeometry g, int threads) => threads > 1 && g.N >= threads;
@@ -116,6 +156,9 @@ public static unsafe class Convolution
 
     internal static void Forward(float[] x, int xOff, float[] w, int wOff, float[]? bias, int biasOff, float[] y, int yOff, ConvGeometry g, int threads)
     {
+        g.Validate("conv2d");
+        CheckBuffers("conv2d", (nameof(x), x, xOff, g.InputElements), (nameof(w), w, wOff, g.WeightElements),
+            (nameof(bias), bias, biasOff, g.OC), (nameof(y), y, yOff, g.OutputElements));
         if (UsesDirectForward(g, threads))
         {
             fixed (float* px = x, pw = w, py = y, pb = bias)
@@ -138,6 +181,9 @@ public static unsafe class Convolution
 
     internal static void BackwardData(float[] dy, int dyOff, float[] w, int wOff, float[] dx, int dxOff, ConvGeometry g, int threads)
     {
+        g.Validate("conv2d backward (input)");
+        CheckBuffers("conv2d backward (input)", (nameof(dy), dy, dyOff, g.OutputElements), (nameof(w), w, wOff, g.WeightElements),
+            (nameof(dx), dx, dxOff, g.InputElements));
         if (UsesDirectBackwardData(g, threads))
         {
             fixed (float* pdy = dy, pw = w, pdx = dx)
@@ -179,6 +225,9 @@ public static unsafe class Convolution
 
     internal static void BackwardWeight(float[] dy, int dyOff, float[] x, int xOff, float[] dw, int dwOff, float[]? db, int dbOff, ConvGeometry g, int threads)
     {
+        g.Validate("conv2d backward (weight)");
+        CheckBuffers("conv2d backward (weight)", (nameof(dy), dy, dyOff, g.OutputElements), (nameof(x), x, xOff, g.InputElements),
+            (nameof(dw), dw, dwOff, g.WeightElements), (nameof(db), db, dbOff, g.OC));
         if (UsesDirectWeight(g, threads))
         {
             fixed (float* pdy = dy, px = x, pdw = dw)

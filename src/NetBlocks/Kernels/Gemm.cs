@@ -62,6 +62,11 @@ public static unsafe partial class Gemm
     /// <summary>Span form of <see cref="Sgemm(bool, bool, int, int, int, float, float*, int, float*, int, float, float*, int)"/>; checks the spans are long enough.</summary>
     public static void Sgemm(bool transA, bool transB, int m, int n, int k, float alpha,
         ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc)
+        => Sgemm(ForcedPath, ThreadsFor(m, n, k), transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+
+    /// <summary>The span form with an explicit path and thread count (benchmarks): sizes and span lengths are checked before the kernel runs.</summary>
+    internal static void Sgemm(GemmPath path, int threads, bool transA, bool transB, int m, int n, int k, float alpha,
+        ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc)
     {
         CheckArgs(transA, transB, m, n, k, lda, ldb, ldc);
         CheckLength(nameof(a), a.Length, transA ? k : m, transA ? m : k, lda);
@@ -70,7 +75,7 @@ public static unsafe partial class Gemm
         fixed (float* pa = a)
         fixed (float* pb = b)
         fixed (float* pc = c)
-            Sgemm(ForcedPath, ThreadsFor(m, n, k), transA, transB, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc);
+            Sgemm(path, threads, transA, transB, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc);
     }
 
     /// <summary>C[m×n] = A[m×k] · B[k×n], all dense row-major.</summary>
@@ -142,7 +147,7 @@ public static unsafe partial class Gemm
     private static void CheckLength(string name, int length, int rows, int cols, int ld)
     {
         if (rows == 0 || cols == 0) return;
-        long needed = (long)(rows - 1) * ld + cols;
+        long needed = Sizes.Multiply(rows - 1, ld, name, "gemm") + cols;
         if (length < needed) throw new ArgumentException($"{name} has {length} elements; needs at least {needed}", name);
     }
 

@@ -14,6 +14,7 @@ public static class Im2Col
     public static void Unfold(ReadOnlySpan<float> x, int channels, int height, int width, int kh, int kw,
         int stride, int padding, int outH, int outW, Span<float> cols, int ld)
     {
+        Check("im2col", x.Length, cols.Length, channels, height, width, kh, kw, stride, padding, outH, outW, ld);
         int plane = outH * outW;
         for (int c = 0; c < channels; c++)
         {
@@ -61,6 +62,7 @@ public static class Im2Col
     public static void FoldAdd(ReadOnlySpan<float> cols, int channels, int height, int width, int kh, int kw,
         int stride, int padding, int outH, int outW, Span<float> dx, int ld)
     {
+        Check("col2im", dx.Length, cols.Length, channels, height, width, kh, kw, stride, padding, outH, outW, ld);
         int plane = outH * outW;
         for (int c = 0; c < channels; c++)
         {
@@ -92,5 +94,21 @@ public static class Im2Col
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// The entry check, once per call: sizes in range, rows of cols at least one output plane apart, the image holding
+    /// C·H·W values and cols (C·KH·KW − 1)·ld + OH·OW, in checked 64-bit arithmetic.
+    /// </summary>
+    private static void Check(string op, int imageLength, int colsLength, int channels, int height, int width, int kh, int kw,
+        int stride, int padding, int outH, int outW, int ld)
+    {
+        if (channels < 0 || height < 1 || width < 1 || kh < 1 || kw < 1 || stride < 1 || padding < 0 || outH < 0 || outW < 0)
+            throw new ArgumentException($"{op}: invalid geometry (C={channels}, H={height}, W={width}, KH={kh}, KW={kw}, stride={stride}, padding={padding}, output {outH}×{outW})");
+        long plane = Sizes.Multiply(outH, outW, "output plane", op);
+        if (ld < plane) throw new ArgumentException($"{op}: rows of cols {ld} apart overlap the {outH}×{outW} output plane");
+        Sizes.Region(op, "image", imageLength, 0, Sizes.Product([channels, height, width], "image", op));
+        long rows = Sizes.Product([channels, kh, kw], "cols", op);
+        Sizes.Region(op, "cols", colsLength, 0, rows == 0 ? 0 : Sizes.Multiply(rows - 1, ld, "cols", op) + plane);
     }
 }

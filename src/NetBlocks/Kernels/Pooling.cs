@@ -6,8 +6,23 @@ namespace NetBlocks.Kernels;
 /// <summary>Window geometry of a 2-D pooling over (planes, H, W) with a square kernel (floor mode, no dilation).</summary>
 public readonly record struct PoolGeometry(int Planes, int H, int W, int Kernel, int Stride, int Padding)
 {
-    public int OH => (H + 2 * Padding - Kernel) / Stride + 1;
-    public int OW => (W + 2 * Padding - Kernel) / Stride + 1;
+    public int OH => (int)(((long)H + 2L * Padding - Kernel) / Stride + 1);
+    public int OW => (int)(((long)W + 2L * Padding - Kernel) / Stride + 1);
+
+    /// <summary>
+    /// Checks the geometry before a kernel runs on it: positive sizes (no planes is allowed), padding at most half the
+    /// window (so that every window reads the input), an output plane of at least 1×1, and input and output element
+    /// counts a tensor can hold, in checked 64-bit arithmetic. Once per call.
+    /// </summary>
+    internal void Validate(string op)
+    {
+        if (Planes < 0 || H < 1 || W < 1 || Kernel < 1 || Stride < 1 || Padding < 0 || Padding > Kernel / 2)
+            throw new ArgumentException($"{op}: invalid geometry (planes={Planes}, H={H}, W={W}, kernel={Kernel}, stride={Stride}, padding={Padding}; padding at most half the kernel)");
+        if ((long)H + 2L * Padding < Kernel || (long)W + 2L * Padding < Kernel)
+            throw new ArgumentException($"{op}: input {H}×{W} padded by {Padding} is smaller than the {Kernel}×{Kernel} window");
+        Sizes.Elements([Planes, H, W], "input", op);
+        Sizes.Elements([Planes, OH, OW], "output", op);
+    }
 }
 
 /// <summary>Max, average and adaptive-average pooling over planes of (H, W), with their backward passes, as PyTorch computes them.</summary>
@@ -36,6 +51,7 @@ public static class Pooling
 
     internal static unsafe void MaxForward(ReadOnlySpan<float> x, Span<float> y, Span<int> argmax, PoolGeometry g, int threads)
     {
+        g.Validate("max_pool2d");
         long outCount = (long)g.Planes * g.OH * g.OW;
         if (x.Length < (long)g.Planes * g.H * g.W || y.Length < outCount || argmax.Length < outCount)
             throw new ArgumentException($"max_pool2d: buffers too short for {g}");
@@ -53,6 +69,7 @@ public static class Pooling
 
     internal static unsafe void MaxForward(ReadOnlySpan<float> x, Span<float> y, PoolGeometry g, int threads)
     {
+        g.Validate("max_pool2d");
         long outCount = (long)g.Planes * g.OH * g.OW;
         if (x.Length < (long)g.Planes * g.H * g.W || y.Length < outCount)
             throw new ArgumentException($"max_pool2d: buffers too short for {g}");
@@ -73,6 +90,7 @@ public static class Pooling
 
     internal static unsafe void MaxBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx, PoolGeometry g, int threads)
     {
+        g.Validate("max_pool2d backward");
         long outCount = (long)g.Planes * g.OH * g.OW, inCount = (long)g.Planes * g.H * g.W;
         if (x.Length < inCount || dx.Length < inCount || dy.Length < outCount)
             throw new ArgumentException($"max_pool2d backward: buffers too short for {g}");
@@ -255,9 +273,13 @@ public static class Pooling
 
     internal static unsafe void MaxBackward(ReadOnlySpan<float> dy, ReadOnlySpan<int> argmax, Span<float> dx, PoolGeometry g, int threads)
     {
+        g.Validate("max_pool2d backward");
         long outCount = (long)g.Planes * g.OH * g.OW;
         if (dx.Length < (long)g.Planes * g.H * g.W || dy.Length < outCount || argmax.Length < outCount)
             throw new ArgumentException($"max_pool2d backward: buffers too short for {g}");
+        int bad = argmax[..(int)outCount].IndexOfAnyExceptInRange(0, g.H * g.W - 1);
+        if (bad >= 0)
+            throw new ArgumentException($"max_pool2d backward: argmax[{bad}] = {argmax[bad]} is outside its {g.H}×{g.W} plane");
         fixed (float* pdy = dy, pdx = dx)
         fixed (int* pa = argmax)
         {

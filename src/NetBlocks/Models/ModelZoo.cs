@@ -155,6 +155,7 @@ public static class ModelZoo
             const int limit = 8192;
             bool Fits(int s)
             {
+                using var budget = ParameterBudget.Renew(); // each probe is held to a loading checkpoint's cap on its own
                 try { spec.Build(options).Build(1, channels, s, s); return true; }
                 catch (ShapeException) { return false; }
             }

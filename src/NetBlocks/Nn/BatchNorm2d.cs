@@ -30,12 +30,12 @@ public sealed class BatchNorm2d : Module
     {
         if (c < 1) throw new ArgumentException($"num_features must be positive, got {c}");
         NumFeatures = c;
-        var w = Tensor.ZerosPersistent(c); Init.Ones(w);
+        var w = NewState(c); Init.Ones(w);
         RegisterParameter("weight", w);
-        RegisterParameter("bias", Tensor.ZerosPersistent(c));
-        RunningMean = Tensor.ZerosPersistent(c);
-        RunningVar = Tensor.ZerosPersistent(c); Init.Ones(RunningVar);
-        NumBatchesTracked = Tensor.ZerosPersistent();
+        RegisterParameter("bias", NewState(c));
+        RunningMean = NewState(c);
+        RunningVar = NewState(c); Init.Ones(RunningVar);
+        NumBatchesTracked = NewState();
         RegisterBuffer("running_mean", RunningMean);
         RegisterBuffer("running_var", RunningVar);
         RegisterBuffer("num_batches_tracked", NumBatchesTracked);

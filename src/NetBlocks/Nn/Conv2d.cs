@@ -39,8 +39,8 @@ public sealed class Conv2d : Module
     {
         if (inChannels % Groups != 0) throw new ArgumentException($"in_channels {inChannels} must be divisible by groups {Groups}");
         InChannels = inChannels;
-        var w = Tensor.ZerosPersistent(OutChannels, inChannels / Groups, KernelSize, KernelSize);
-        var b = HasBias ? Tensor.ZerosPersistent(OutChannels) : null;
+        var w = NewState(OutChannels, inChannels / Groups, KernelSize, KernelSize);
+        var b = HasBias ? NewState(OutChannels) : null;
         Init.PyTorchDefault(w, b);
         RegisterParameter("weight", w);
         if (HasBias) RegisterParameter("bias", b);

@@ -1,4 +1,5 @@
 using NetBlocks.Functional;
+using NetBlocks.Kernels;
 using NetBlocks.Tensors;
 
 namespace NetBlocks.Nn;
@@ -30,10 +31,9 @@ public sealed class Flatten(int startDim = 1, int endDim = -1) : Module
     protected override int[] InferShape(int[] input)
     {
         int s = ShapeUtil.NormalizeDim(StartDim, input.Length), e = ShapeUtil.NormalizeDim(EndDim, input.Length);
+        if (s > e) throw new ArgumentException($"flatten: start_dim {StartDim} comes after end_dim {EndDim}");
         var shape = new List<int>(input[..s]);
-        int merged = 1;
-        for (int i = s; i <= e; i++) merged *= input[i];
-        shape.Add(merged);
+        shape.Add(Sizes.Elements(input.AsSpan(s, e - s + 1), "flattened dimensions"));
         shape.AddRange(input[(e + 1)..]);
         return [.. shape];
     }

@@ -27,8 +27,8 @@ public sealed class Linear : Module
     private void Materialize(int inFeatures)
     {
         InFeatures = inFeatures;
-        var w = Tensor.ZerosPersistent(OutFeatures, inFeatures);
-        var b = HasBias ? Tensor.ZerosPersistent(OutFeatures) : null;
+        var w = NewState(OutFeatures, inFeatures);
+        var b = HasBias ? NewState(OutFeatures) : null;
         Init.PyTorchDefault(w, b);
         RegisterParameter("weight", w);
         if (HasBias) RegisterParameter("bias", b);

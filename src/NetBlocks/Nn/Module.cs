@@ -1,4 +1,5 @@
 using System.Text;
+using NetBlocks.Kernels;
 using NetBlocks.Tensors;
 
 namespace NetBlocks.Nn;
@@ -96,12 +97,19 @@ public abstract class Module
 
     /// <summary>
     /// The shape pass: the output shape for an input shape (batch dimension included), materialising lazy
-    /// parameters on the way. Raises the same errors Forward would, without computing anything.
+    /// parameters on the way. Raises the same errors Forward would, without computing anything. Sizes are checked in
+    /// 64-bit arithmetic: an input or output with more elements than a tensor holds is a <see cref="ShapeException"/>
+    /// naming this module and the size, never a count that wrapped around.
     /// </summary>
     public int[] Build(params int[] inputShape)
     {
         int[] output;
-        try { output = InferShape(inputShape); }
+        try
+        {
+            Sizes.Elements(inputShape, "input");
+            output = InferShape(inputShape);
+            Sizes.Elements(output, "output");
+        }
         catch (ShapeException) { throw; }
         catch (ArgumentException e) { throw new ShapeException($"{Describe()}: {e.Message}", e); }
         BuildObserver?.Invoke(this, inputShape, output);
@@ -151,6 +159,16 @@ public abstract class Module
     }
 
     protected Tensor? GetParameter(string name) => _parameters[name];
+
+    /// <summary>
+    /// A zeroed parameter or buffer tensor for this module, reserved against the thread's <see cref="ParameterBudget"/>
+    /// before it is allocated. Every layer materialises its state through here.
+    /// </summary>
+    protected Tensor NewState(params int[] shape)
+    {
+        ParameterBudget.Reserve(this, shape);
+        return Tensor.ZerosPersistent(shape);
+    }
 
     public IReadOnlyList<(string Name, Module Module)> Children => _children;
 

@@ -19,13 +19,25 @@ public static class Checkpoint
     /// <summary>Loads the model's keys from the file (keys with <paramref name="ignorePrefix"/> — e.g. optimizer state — are skipped).</summary>
     public static SafeTensorFile Load(Module model, string path, string? ignorePrefix = null)
     {
-        if (!model.IsMaterialized)
-            throw new InvalidOperationException($"{model.Describe()} has lazy layers that are not materialised yet: call Build(inputShape) before loading checkpoint '{path}'");
+        RequireMaterialized(model, path);
         var file = SafeTensors.Read(path);
+        Load(model, file, ignorePrefix);
+        return file;
+    }
+
+    /// <summary>As <see cref="Load(Module, string, string?)"/> from a file already read.</summary>
+    public static void Load(Module model, SafeTensorFile file, string? ignorePrefix = null)
+    {
+        RequireMaterialized(model, file.Path);
         var state = file.Tensors.Values
             .Where(t => ignorePrefix is null || !t.Name.StartsWith(ignorePrefix, StringComparison.Ordinal))
             .ToDictionary(t => t.Name, t => (t.Shape, t.Data));
-        model.LoadStateDict(state, strict: true, source: $"checkpoint '{path}'");
-        return file;
+        model.LoadStateDict(state, strict: true, source: $"checkpoint '{file.Path}'");
+    }
+
+    private static void RequireMaterialized(Module model, string path)
+    {
+        if (!model.IsMaterialized)
+            throw new InvalidOperationException($"{model.Describe()} has lazy layers that are not materialised yet: call Build(inputShape) before loading checkpoint '{path}'");
     }
 }

@@ -14,17 +14,8 @@ namespace NetBlocks.Serialization;
 /// </summary>
 public sealed record SafeTensor(string Name, int[] Shape, float[] Data)
 {
-    /// <summary>Number of elements of a shape (1 for <c>[]</c>); throws on negative dims or overflow.</summary>
-    public static long ElementCount(ReadOnlySpan<int> shape)
-    {
-        long n = 1;
-        foreach (int d in shape)
-        {
-            if (d < 0) throw new ArgumentException($"negative dimension {d} in shape [{string.Join(", ", shape.ToArray())}]");
-            n = checked(n * d);
-        }
-        return n;
-    }
+    /// <summary>Number of elements of a shape (1 for <c>[]</c>); negative dims or 64-bit overflow are an <see cref="ArgumentException"/>.</summary>
+    public static long ElementCount(ReadOnlySpan<int> shape) => NetBlocks.Kernels.Sizes.Product(shape);
 }
 
 /// <summary>The contents of a safetensors file, all tensors converted to float32.</summary>
@@ -140,7 +131,7 @@ public static class SafeTensors
             if (t.Shape is null || t.Data is null) throw new ArgumentException($"tensor '{t.Name}': null shape or data", nameof(tensors));
             long n;
             try { n = SafeTensor.ElementCount(t.Shape); }
-            catch (Exception e) when (e is ArgumentException or OverflowException)
+            catch (ArgumentException e)
             {
                 throw new ArgumentException($"tensor '{t.Name}': {e.Message}", nameof(tensors), e);
             }
@@ -372,7 +363,7 @@ public static class SafeTensors
             shape[i++] = (int)dim;
         }
         try { SafeTensor.ElementCount(shape); }
-        catch (OverflowException) { throw bad($"tensor '{name}': shape [{string.Join(", ", shape)}] has too many elements"); }
+        catch (ArgumentException) { throw bad($"tensor '{name}': shape [{string.Join(", ", shape)}] has too many elements"); }
 
         if (off.ValueKind != JsonValueKind.Array || off.GetArrayLength() != 2)
             throw bad($"tensor '{name}': 'data_offsets' must be an array [begin, end]");

@@ -1,15 +1,12 @@
+using NetBlocks.Kernels;
+
 namespace NetBlocks.Tensors;
 
 /// <summary>Shape arithmetic shared by tensors, ops and the analysis layer.</summary>
 public static class ShapeUtil
 {
-    public static int Numel(ReadOnlySpan<int> shape)
-    {
-        long n = 1;
-        foreach (var d in shape) n *= d;
-        if (n > int.MaxValue) throw new ArgumentException($"shape {Format(shape)} has more than {int.MaxValue} elements");
-        return (int)n;
-    }
+    /// <summary>The element count of a tensor of this shape; more than one array holds is an error naming the shape (see <see cref="Sizes"/>).</summary>
+    public static int Numel(ReadOnlySpan<int> shape) => Sizes.Elements(shape);
 
     public static int[] Validate(int[] shape)
     {
@@ -19,12 +16,7 @@ public static class ShapeUtil
     }
 
     /// <summary>Shape as PyTorch prints it: (2, 3, 4).</summary>
-    public static string Format(ReadOnlySpan<int> shape)
-    {
-        if (shape.Length == 0) return "()";
-        if (shape.Length == 1) return $"({shape[0]},)";
-        return "(" + string.Join(", ", shape.ToArray()) + ")";
-    }
+    public static string Format(ReadOnlySpan<int> shape) => Sizes.Format(shape);
 
     public static int NormalizeDim(int dim, int rank)
     {
@@ -63,7 +55,8 @@ public static class ShapeUtil
                 infer = i;
             }
             else if (to[i] < 0) throw new ArgumentException($"invalid dimension {to[i]} in reshape to {Format(to)}");
-            else known *= to[i];
+            else if (!Sizes.TryMultiply(known, to[i], out known))
+                throw new ArgumentException($"reshape to {Format(to)}: more elements than a 64-bit count holds");
         }
         var result = (int[])to.Clone();
         if (infer >= 0)

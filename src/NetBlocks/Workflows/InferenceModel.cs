@@ -33,6 +33,9 @@ public sealed class InferenceModel
         ["classes"] = s.Classes.ToString(System.Globalization.CultureInfo.InvariantCulture),
     };
 
+    /// <summary>Keys of a training checkpoint that are not the model's (the optimizer's momentum buffers).</summary>
+    private const string IgnoredPrefix = "optimizer.";
+
     public static InferenceModel Load(string path, string? model = null, int? resize = null, int? classes = null)
     {
         if (Directory.Exists(path))
@@ -54,8 +57,13 @@ public sealed class InferenceModel
             throw new InvalidDataException($"{path}: the file does not say which model it holds; pass --model (e.g. --model vgg11/4) and --resize");
         size ??= ModelZoo.DefaultInput(name)[1];
         k ??= 10;
-        var module = ModelZoo.CreateBuilt(name, [1, 1, size.Value, size.Value], new ModelOptions(1, k.Value));
-        Checkpoint.Load(module, path, ignorePrefix: "optimizer.");
+        // The model may hold no more state than the file: a small file whose metadata names a huge model fails here,
+        // before that model is allocated and initialised, instead of after.
+        long held = file.Tensors.Values.Where(t => !t.Name.StartsWith(IgnoredPrefix, StringComparison.Ordinal)).Sum(t => (long)t.Data.Length);
+        Module module;
+        using (ParameterBudget.Limit(held, $"{path}: {name} at {size}×{size} with {k} classes"))
+            module = ModelZoo.CreateBuilt(name, [1, 1, size.Value, size.Value], new ModelOptions(1, k.Value));
+        Checkpoint.Load(module, file, ignorePrefix: IgnoredPrefix);
         return new InferenceModel(module, name, size.Value, k.Value);
     }
 

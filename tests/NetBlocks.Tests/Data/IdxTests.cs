@@ -99,10 +99,23 @@ public sealed class IdxTests : IDisposable
         var bytes = IdxBytes([60000, 28, 28], new byte[1000]);
         string p = Write("train-images-idx3-ubyte", bytes);
         AssertBad(() => Idx.ReadImages(p), p, "expected 47040000 bytes of pixel data", "found 1000");
-        string g = Write("train-images-idx3-ubyte.gz", Gzip(bytes));
-        AssertBad(() => Idx.ReadImages(g), g, "expected 47040000 bytes of pixel data", "found 1000", "gzip");
+        string g = Write("train-images-idx3-ubyte.gz", Gzip(IdxBytes([2, 28, 28], new byte[1000])));
+        AssertBad(() => Idx.ReadImages(g), g, "expected 1568 bytes of pixel data", "found 1000", "gzip");
         string l = Write("labels", IdxBytes([10], new byte[7]));
         AssertBad(() => Idx.ReadLabels(l), l, "expected 10 bytes of label data", "found 7");
+    }
+
+    [Fact]
+    public void AHeaderClaimingMoreThanTheFileCanHoldIsRefusedBeforeTheDataIsAllocated()
+    {
+        // Fashion-MNIST's training header over 1000 bytes: plain, the file length says so; gzipped, no 1032:1 inflation reaches 47 MB
+        var bytes = IdxBytes([60000, 28, 28], new byte[1000]);
+        string p = Write("train-images-idx3-ubyte", bytes), g = Write("train-images-idx3-ubyte.gz", Gzip(bytes));
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        AssertBad(() => Idx.ReadImages(p), p, "truncated: expected 47040000 bytes of pixel data for dims [60000, 28, 28], found 1000 (checked before reading)");
+        AssertBad(() => Idx.ReadImages(g), g, "header dims [60000, 28, 28] describe 47040000 bytes of pixel data, more than the ",
+            "-byte gzip file can hold (1032:1 at most): corrupt header?");
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 4 << 20, "the 16 MB first chunk is never allocated");
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using NetBlocks.DesignSpace;
+using NetBlocks.DesignSpace.Statistics;
 using NetBlocks.Models;
 using NetBlocks.Tests.Analysis;
 
@@ -114,11 +115,11 @@ public sealed class SamplingTests
     [Fact]
     public void Edf_bootstrap_and_width_fit_follow_their_definitions()
     {
-        Assert.Equal([(0.1, 0.25), (0.2, 0.75), (0.4, 1.0)], SweepAnalysis.Edf([0.2, 0.4, 0.1, 0.2]));
+        Assert.Equal([(0.1, 0.25), (0.2, 0.75), (0.4, 1.0)], new Edf([0.2, 0.4, 0.1, 0.2]).Steps);
         // The best models all have value 3; a 25% subsample (50 of 200) misses every one of them with probability 0.8^50.
         var points = Enumerable.Range(0, 200).Select(i => ((double)(i % 5), i % 5 == 3 ? 0.1 + i * 1e-4 : 0.5 + i * 1e-3)).ToList();
-        var (lo, mid, hi) = SweepAnalysis.BootstrapBest(points, seed: 1);
-        Assert.Equal((3.0, 3.0, 3.0), (lo, mid, hi));
+        var range = new BestRange([.. points.Select(p => p.Item2)], seed: 1).Of(i => points[i].Item1)!;
+        Assert.Equal((3.0, 3.0, 3.0), (range.Low, range.Median, range.High));
         Assert.Equal(-1.0, SweepAnalysis.Spearman([(1, 0.9), (2, 0.5), (3, 0.4), (4, 0.1)]), 9);
         var fit = SweepAnalysis.FitWidths(new TrialRecord(0, "s", 0, "anynet:stem=16,1x16,1x32,1x48", new Dictionary<string, double>(), 0, 0,
             TrialStatus.Done, 1, null, 0.2, 1, [], null))!;

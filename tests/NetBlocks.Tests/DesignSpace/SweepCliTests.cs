@@ -75,6 +75,72 @@ public sealed class SweepCliTests : IDisposable
     }
 
     [Fact]
+    public void A_trial_whose_validation_loss_overflows_is_done_with_chance_level_error_not_retried()
+    {
+        // One SGD step per epoch at lr 1e6 leaves a finite training loss but weights so large that the validation loss
+        // overflows: the trainer records the epoch, and the trial is a diverged result (a bad model), not a failure. The
+        // second epoch is not trained (its first step would fail with a NaN loss: the message would name step 2).
+        var data = TinyData(32, 32);
+        var create = CliRunner.Run("sweep", "create", "wild", "--space", "anynetx-e", "--samples", "2", "--epochs", "2", "--resize", "16",
+            "--limit-train", "32", "--limit-val", "32", "--batch", "32", "--lr", "1e6", "--widths", "8..16", "--max-depth", "1", "--store", Store);
+        Assert.True(create.Code == 0, create.Err);
+        var run = CliRunner.Run("sweep", "run", "wild", "--data", data, "--no-verify", "--store", Store);
+        Assert.True(run.Code == 0, run.Err);
+        Assert.Contains("this run: 2 completed, 0 to retry, 0 failed, 0 lost claims, 0 handed back, 2 diverged (chance-level error)", run.Out);
+        using var store = new SqliteTrialStore(Store);
+        Assert.All(store.Trials("wild"), t =>
+        {
+            Assert.Equal((TrialStatus.Done, 1, true, 0.9), (t.Status, t.Attempts, t.Diverged, t.Error!.Value));
+            Assert.Matches("^diverged: epoch 1 ended with training loss [0-9.E+]+ and validation loss (NaN|∞|Infinity)$", t.Message);
+            Assert.Empty(t.Curve); // the one epoch was not finite
+        });
+        var report = CliRunner.Run("sweep", "report", "wild", "--out", dir["wild-report"], "--json", "--store", Store);
+        Assert.True(report.Code == 0, report.Err);
+        using var json = JsonDocument.Parse(report.Out);
+        Assert.Equal(2, json.RootElement.GetProperty("sweeps")[0].GetProperty("done").GetInt32()); // both stay in the EDF
+    }
+
+    [Fact]
+    public void A_worker_with_unreadable_data_claims_nothing_and_exits_non_zero()
+    {
+        var data = Directory.CreateDirectory(dir["garbage"]).FullName;
+        foreach (var f in new[] { "train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte" })
+            File.WriteAllText(Path.Combine(data, f), "not an IDX file");
+        Assert.Equal(0, CliRunner.Run("sweep", "create", "env", "--space", "regnet", "--samples", "3", "--max-attempts", "1", "--store", Store).Code);
+        var run = CliRunner.Run("sweep", "run", "env", "--data", data, "--no-verify", "--store", Store);
+        Assert.Equal(1, run.Code);
+        Assert.StartsWith($"error: this worker cannot train sweep env, so it claimed no trial: cannot read the training data: {Path.Combine(data, "train-images-idx3-ubyte")}", run.Err);
+        Assert.Equal("", run.Out); // no trial, no summary
+        using var store = new SqliteTrialStore(Store);
+        Assert.All(store.Trials("env"), t => Assert.Equal((TrialStatus.Pending, 0), (t.Status, t.Attempts)));
+    }
+
+    [Fact]
+    public void Retry_requeues_the_failed_trials_and_a_run_then_finishes_the_sweep()
+    {
+        Assert.Equal(0, CliRunner.Run("sweep", "create", "r", "--space", "regnet", "--samples", "3", "--max-attempts", "1", "--store", Store).Code);
+        using (var store = new SqliteTrialStore(Store))
+        {
+            var claims = Enumerable.Range(0, 2).Select(_ => store.Claim("r", "w", TimeSpan.FromMinutes(10))!).ToList();
+            Assert.All(claims, c => Assert.Equal(TrialStatus.Failed, store.Fail(c, "IOException: the data folder vanished")));
+        }
+        var status = CliRunner.Run("sweep", "status", "--store", Store);
+        Assert.Contains("r: regnet, 3 trials: 0 done, 0 running, 1 pending, 2 failed", status.Out);
+
+        var retry = CliRunner.Run("sweep", "retry", "r", "--store", Store);
+        Assert.Equal((0, ""), (retry.Code, retry.Err));
+        Assert.Equal("sweep r: re-queued 2 failed trial(s); 3 pending, 0 done, 0 running. Train them with: netblocks sweep run r\n", retry.Out);
+        var run = CliRunner.Run("sweep", "run", "r", "--simulate", "1", "--store", Store);
+        Assert.Contains("this run: 3 completed, 0 to retry, 0 failed", run.Out);
+        Assert.Equal("sweep r: no failed trials to re-queue (3 done, 0 pending, 0 running)\n", CliRunner.Run("sweep", "retry", "r", "--store", Store).Out);
+
+        var unknown = CliRunner.Run("sweep", "retry", "nope", "--store", Store);
+        Assert.Equal((1, $"error: no sweep 'nope' in {Store} (sweeps: r)\n"), (unknown.Code, unknown.Err));
+        var noStore = CliRunner.Run("sweep", "retry", "r", "--store", dir["nothing.db"]);
+        Assert.StartsWith($"error: no sweep store at {dir["nothing.db"]}", noStore.Err);
+    }
+
+    [Fact]
     public void Reports_on_unfinished_sweeps_say_so()
     {
         Assert.Equal(0, CliRunner.Run("sweep", "create", "half", "--space", "regnet", "--samples", "2", "--store", Store).Code);
@@ -161,6 +227,12 @@ public sealed class SweepWorkerProcessTests : IDisposable
         }
     }
 
+    /// <summary>
+    /// Deterministic under any load: the victim (lease 1 s) is killed once the store shows it holding a trial that would
+    /// run for ten minutes, so it never finishes one; the two others, started then, hold leases of ten minutes, so none of
+    /// their claims can expire however slow the machine. The only claim that expires is the killed worker's, and the
+    /// others wait for it to expire and take the trial over. The time limits are hang guards only.
+    /// </summary>
     private void KillOneOfThree(string storeUrl)
     {
         const int Trials = 6;
@@ -169,36 +241,40 @@ public sealed class SweepWorkerProcessTests : IDisposable
         store.CreateSweep(new SweepDefinition("mp", SpaceKind.AnyNetXA, new TrialSettings()) { MaxAttempts = 3 }, models);
         var log = dir["completions.log"];
         var cli = Path.Combine(AppContext.BaseDirectory, "NetBlocks.Cli.dll");
-        Process Start() => Process.Start(new ProcessStartInfo("dotnet")
+        Process Start(string lease, string milliseconds) => Process.Start(new ProcessStartInfo("dotnet")
         {
-            ArgumentList = { cli, "sweep", "run", "mp", "--store", storeUrl, "--lease", "1", "--simulate", "1500", "--simulate-log", log },
+            ArgumentList = { cli, "sweep", "run", "mp", "--store", storeUrl, "--lease", lease, "--simulate", milliseconds, "--simulate-log", log },
             RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
         })!;
-        var victim = Start();
-        var others = new[] { Start(), Start() };
+        var victim = Start("1", "600000");
+        var others = new List<Process>();
         try
         {
-            // Wait until the victim holds a trial, then kill it mid-trial.
-            var clock = Stopwatch.StartNew();
+            // Wait until the victim holds a trial (a condition in the store, not a time), kill it, then start the others.
             TrialRecord? held = null;
-            while (held is null && clock.Elapsed < TimeSpan.FromSeconds(30))
+            var guard = Stopwatch.StartNew();
+            while (held is null)
             {
+                Assert.False(victim.HasExited, "the victim worker exited before claiming a trial: " + (victim.HasExited ? victim.StandardError.ReadToEnd() : ""));
+                Assert.True(guard.Elapsed < TimeSpan.FromMinutes(5), "the victim worker claimed no trial in 5 minutes");
                 held = store.Trials("mp").FirstOrDefault(t => t.Status == TrialStatus.Running && t.Worker!.Contains($"/{victim.Id}/"));
                 if (held is null) Thread.Sleep(50);
             }
-            Assert.NotNull(held);
             victim.Kill(entireProcessTree: true);
             victim.WaitForExit();
-            foreach (var p in others) Assert.True(p.WaitForExit(60_000), "a worker did not finish");
+            others.Add(Start("600", "300"));
+            others.Add(Start("600", "300"));
+            foreach (var p in others) Assert.True(p.WaitForExit(TimeSpan.FromMinutes(5)), "a worker did not finish in 5 minutes");
             foreach (var p in others) Assert.True(p.ExitCode == 0, p.StandardError.ReadToEnd());
 
             var trials = store.Trials("mp");
             Assert.All(trials, t => Assert.Equal(TrialStatus.Done, t.Status));
             Assert.All(trials, t => Assert.Equal(SimulatedTrialRunner.ErrorOf(t.Spec), t.Error!.Value, 12));
-            var retried = trials.Single(t => t.Id == held!.Id);
+            var retried = trials.Single(t => t.Id == held.Id);
             Assert.Equal(2, retried.Attempts);
             Assert.DoesNotContain($"/{victim.Id}/", retried.Worker);
             Assert.Contains("expired", retried.Message);
+            Assert.All(trials.Where(t => t.Id != held.Id), t => Assert.Equal(1, t.Attempts));
             // Each trial ran to completion exactly once (the killed attempt never finished).
             var finished = File.ReadAllLines(log).Select(l => long.Parse(l.Split(' ')[0])).ToList();
             Assert.Equal(trials.Select(t => t.Id).Order(), finished.Order());

@@ -16,7 +16,8 @@ public abstract class TrialStoreContractTests : IDisposable
 
     public abstract void Dispose();
 
-    private static readonly TimeSpan Short = TimeSpan.FromMilliseconds(400);
+    /// <summary>A lease no claim outlives by accident, however loaded the machine: tests that need one to expire use <see cref="Expiring"/>.</summary>
+    private static readonly TimeSpan Long = TimeSpan.FromMinutes(10);
 
     private static SweepDefinition Definition(string name, int maxAttempts = 3) =>
         new(name, SpaceKind.AnyNetXE, new TrialSettings { Epochs = 1, Resize = 16 }) { MaxAttempts = maxAttempts, Macs = new ValueRange(1000, 2e6) };
@@ -66,9 +67,9 @@ public abstract class TrialStoreContractTests : IDisposable
         using var store = Open();
         var name = NewName();
         store.CreateSweep(Definition(name), Models(3));
-        var a = store.Claim(name, "w1", Short)!;
-        var b = store.Claim(name, "w2", Short)!;
-        var c = store.Claim(name, "w1", Short)!;
+        var a = store.Claim(name, "w1", Long)!;
+        var b = store.Claim(name, "w2", Long)!;
+        var c = store.Claim(name, "w1", Long)!;
         Assert.Equal([0, 1, 2], new[] { a.Index, b.Index, c.Index });
         Assert.Equal(1, a.Attempt);
         Assert.Null(store.Claim(name, "w3", TimeSpan.FromSeconds(30)));
@@ -108,8 +109,14 @@ public abstract class TrialStoreContractTests : IDisposable
         Assert.Equal(0.35, t.Error);
         Assert.Equal(3.5, t.Seconds);
         Assert.Equal(0.65, Assert.Single(t.Curve).ValAccuracy);
-        Assert.False(store.Heartbeat(claim, Short));
+        Assert.False(store.Heartbeat(claim, Long));
     }
+
+    /// <summary>A lease of one millisecond: expired once a few milliseconds have passed, however loaded the machine is.</summary>
+    private static readonly TimeSpan Expiring = TimeSpan.FromMilliseconds(1);
+
+    /// <summary>Waits until a lease of <paramref name="lease"/> set before this call has run out. The wait is a lower bound, so a loaded machine only makes it longer, never wrong.</summary>
+    private static void LetExpire(TimeSpan lease) => Thread.Sleep(lease + TimeSpan.FromMilliseconds(20));
 
     [StoreFact]
     public void An_expired_claim_is_taken_over_and_the_old_worker_can_no_longer_record()
@@ -118,14 +125,14 @@ public abstract class TrialStoreContractTests : IDisposable
         using var other = Open();
         var name = NewName();
         store.CreateSweep(Definition(name), Models(1));
-        var first = store.Claim(name, "dead", Short)!;
-        Assert.Null(other.Claim(name, "alive", Short)); // still leased
-        Assert.True(store.Heartbeat(first, Short));
-        Thread.Sleep(Short * 2);
+        var first = store.Claim(name, "dead", Long)!;
+        Assert.Null(other.Claim(name, "alive", Long)); // still leased
+        Assert.True(store.Heartbeat(first, Expiring)); // the worker's last heartbeat: its lease now runs out at once
+        LetExpire(Expiring);
         var second = other.Claim(name, "alive", TimeSpan.FromMinutes(1))!;
         Assert.Equal(first.Id, second.Id);
         Assert.Equal(2, second.Attempt);
-        Assert.False(store.Heartbeat(first, Short));
+        Assert.False(store.Heartbeat(first, Long));
         Assert.False(store.Complete(first, new TrialResult(0.2, 1, [])));
         Assert.True(other.Complete(second, new TrialResult(0.3, 1, [])));
         var t = Assert.Single(other.Trials(name));
@@ -140,11 +147,11 @@ public abstract class TrialStoreContractTests : IDisposable
         using var store = Open();
         var name = NewName();
         store.CreateSweep(Definition(name, maxAttempts: 2), Models(1));
-        var c1 = store.Claim(name, "w", Short)!;
+        var c1 = store.Claim(name, "w", Long)!;
         Assert.Equal(TrialStatus.Pending, store.Fail(c1, "boom 1"));
-        var c2 = store.Claim(name, "w", Short)!;
+        var c2 = store.Claim(name, "w", Long)!;
         Assert.Equal(TrialStatus.Failed, store.Fail(c2, "boom 2"));
-        Assert.Null(store.Claim(name, "w", Short));
+        Assert.Null(store.Claim(name, "w", Long));
         Assert.Null(store.Fail(c2, "again"));
         var t = Assert.Single(store.Trials(name));
         Assert.Equal((TrialStatus.Failed, 2, "boom 2"), (t.Status, t.Attempts, t.Message));
@@ -157,9 +164,9 @@ public abstract class TrialStoreContractTests : IDisposable
         using var store = Open();
         var name = NewName();
         store.CreateSweep(Definition(name, maxAttempts: 1), Models(1));
-        Assert.NotNull(store.Claim(name, "dies", Short));
-        Thread.Sleep(Short * 2);
-        Assert.Null(store.Claim(name, "next", Short));
+        Assert.NotNull(store.Claim(name, "dies", Expiring));
+        LetExpire(Expiring);
+        Assert.Null(store.Claim(name, "next", Long));
         var t = Assert.Single(store.Trials(name));
         Assert.Equal(TrialStatus.Failed, t.Status);
         Assert.Contains("claim expired after attempt 1 of 1", t.Message);
@@ -181,7 +188,8 @@ public abstract class TrialStoreContractTests : IDisposable
             return new TrialResult(claim.Index / 10.0, 0.03, []);
         });
         var log = new StringWriter();
-        var summary = new SweepRunner(store, runner, log).Run(name, new SweepRunOptions { Workers = 3, Lease = TimeSpan.FromSeconds(5) });
+        // A lease far longer than any trial here, so that no claim expires however loaded the machine is.
+        var summary = new SweepRunner(store, runner, log).Run(name, new SweepRunOptions { Workers = 3, Lease = Long });
         Assert.Equal(new SweepCounts(0, 0, 8, 1), summary.Counts);
         Assert.Equal(8, summary.Completed);
         Assert.Equal(1, summary.Failed);
@@ -192,8 +200,179 @@ public abstract class TrialStoreContractTests : IDisposable
         Assert.Contains("will be retried", log.ToString());
     }
 
+    /// <summary>Creates a sweep of <paramref name="trials"/> pending trials in <paramref name="store"/>; returns its name.</summary>
+    private static string NewSweep(ITrialStore store, int trials, int maxAttempts = 3)
+    {
+        var name = NewName();
+        store.CreateSweep(Definition(name, maxAttempts), Models(trials));
+        return name;
+    }
+
+    [StoreFact]
+    public void A_diverged_result_is_done_with_chance_level_error_its_flag_and_its_reason()
+    {
+        using var store = Open();
+        var name = NewSweep(store, 2);
+        var claim = store.Claim(name, "w", Long)!;
+        var history = new List<NetBlocks.Training.EpochMetrics> { new(1, 2.3, 0.1, 2.2, 0.12, 1, 100), new(2, 2.1, 0.2, double.PositiveInfinity, 0.1, 2, 100) };
+        Assert.True(store.Complete(claim, TrialResult.Diverge(10, 2.5, history, "diverged: epoch 2 ended with validation loss Infinity")));
+        var t = store.Trials(name)[0];
+        Assert.Equal((TrialStatus.Done, true, 0.9), (t.Status, t.Diverged, t.Error!.Value));
+        Assert.Equal("diverged: epoch 2 ended with validation loss Infinity", t.Message);
+        Assert.Equal(1, Assert.Single(t.Curve).Epoch); // the finite epochs only
+        var normal = store.Claim(name, "w", Long)!;
+        Assert.True(store.Complete(normal, new TrialResult(0.3, 1, [])));
+        Assert.False(store.Trials(name)[1].Diverged);
+        Assert.Equal(new SweepCounts(0, 0, 2, 0), store.Counts(name));
+    }
+
+    [StoreFact]
+    public void A_result_with_a_number_that_is_not_finite_is_refused_and_the_claim_stays()
+    {
+        using var store = Open();
+        var name = NewSweep(store, 1);
+        var claim = store.Claim(name, "w", Long)!;
+        var nan = Assert.Throws<ArgumentException>(() => store.Complete(claim, new TrialResult(double.NaN, 1, [])));
+        Assert.Equal("a trial's error must be a finite number in [0, 1], got NaN", nan.Message);
+        var curve = Assert.Throws<ArgumentException>(() => store.Complete(claim,
+            new TrialResult(0.5, 1, [new NetBlocks.Training.EpochMetrics(1, double.NaN, 0.1, 2.3, 0.5, 1, 10)])));
+        Assert.StartsWith("epoch 1 of a trial's curve holds a number that is not finite", curve.Message);
+        var t = Assert.Single(store.Trials(name));
+        Assert.Equal((TrialStatus.Running, (double?)null), (t.Status, t.Error));
+    }
+
+    [StoreFact]
+    public void Release_hands_a_trial_back_without_counting_the_attempt()
+    {
+        using var store = Open();
+        var name = NewSweep(store, 1, maxAttempts: 1);
+        var claim = store.Claim(name, "w", Long)!;
+        Assert.False(store.Release(claim with { Worker = "intruder" }, "no"));
+        Assert.True(store.Release(claim, "interrupted"));
+        Assert.False(store.Release(claim, "twice"));
+        var t = Assert.Single(store.Trials(name));
+        Assert.Equal((TrialStatus.Pending, 0, "interrupted"), (t.Status, t.Attempts, t.Message));
+        var again = store.Claim(name, "w2", Long)!; // its one attempt is still there
+        Assert.Equal((claim.Id, 1), (again.Id, again.Attempt));
+    }
+
+    [StoreFact]
+    public void Requeue_puts_the_failed_trials_back_with_their_attempts_reset()
+    {
+        using var store = Open();
+        var name = NewSweep(store, 3, maxAttempts: 1);
+        var a = store.Claim(name, "w", Long)!;
+        var b = store.Claim(name, "w", Long)!;
+        var c = store.Claim(name, "w", Long)!;
+        Assert.Equal(TrialStatus.Failed, store.Fail(a, "boom"));
+        Assert.True(store.Complete(b, new TrialResult(0.4, 1, [])));
+        Assert.Equal(TrialStatus.Failed, store.Fail(c, "boom"));
+        Assert.Equal(new SweepCounts(0, 0, 1, 2), store.Counts(name));
+        Assert.Equal(2, store.Requeue(name));
+        Assert.Equal(new SweepCounts(2, 0, 1, 0), store.Counts(name));
+        Assert.All(store.Trials(name).Where(t => t.Status == TrialStatus.Pending), t => Assert.Equal(0, t.Attempts));
+        Assert.Equal(1, store.Claim(name, "w", Long)!.Attempt);
+        Assert.Equal(0, store.Requeue(name));
+        Assert.Equal(0, store.Requeue(NewName()));
+    }
+
+    [StoreFact]
+    public void A_worker_that_cannot_prepare_claims_no_trial()
+    {
+        using var store = Open();
+        var name = NewSweep(store, 2);
+        var runner = new FakeRunner((_, _) => throw new InvalidOperationException("never run"))
+        {
+            OnPrepare = () => throw new WorkerEnvironmentException("cannot read the training data: no such folder"),
+        };
+        var e = Assert.Throws<WorkerEnvironmentException>(() => new SweepRunner(store, runner).Run(name, new SweepRunOptions()));
+        Assert.Equal($"this worker cannot train sweep {name}, so it claimed no trial: cannot read the training data: no such folder", e.Message);
+        Assert.All(store.Trials(name), t => Assert.Equal((TrialStatus.Pending, 0), (t.Status, t.Attempts)));
+    }
+
+    [StoreFact]
+    public void An_environment_error_in_a_trial_hands_it_back_uncounted_and_stops_the_worker()
+    {
+        using var store = Open();
+        var name = NewSweep(store, 3);
+        var runner = new FakeRunner((claim, _) => throw new IOException("No space left on device"));
+        var e = Assert.Throws<WorkerEnvironmentException>(() => new SweepRunner(store, runner).Run(name, new SweepRunOptions { Lease = Long }));
+        Assert.Matches("^worker .+/w1 cannot train: No space left on device; trial 0 \\(anynet:stem=16,1x8\\) was handed back without counting an attempt. " +
+                       "Fix this and run `netblocks sweep run s-[0-9a-f]+` again$", e.Message);
+        var trials = store.Trials(name);
+        Assert.All(trials, t => Assert.Equal((TrialStatus.Pending, 0), (t.Status, t.Attempts))); // one claimed and handed back, none failed
+        Assert.StartsWith("handed back by ", trials[0].Message);
+        Assert.EndsWith(", which cannot train: No space left on device", trials[0].Message);
+    }
+
+    [StoreFact]
+    public void Out_of_memory_in_one_worker_hands_back_every_trial_of_the_process_and_says_what_to_change()
+    {
+        using var store = Open();
+        var name = NewSweep(store, 4);
+        using var otherStarted = new ManualResetEventSlim();
+        var runner = new FakeRunner((claim, cancel) =>
+        {
+            if (claim.Index == 1)
+            {
+                otherStarted.Set();
+                cancel.WaitHandle.WaitOne(); // a long trial, stopped when the other worker runs out of memory
+                throw new OperationCanceledException(cancel);
+            }
+            otherStarted.Wait(cancel);
+            throw new OutOfMemoryException("Array dimensions exceeded supported range.");
+        });
+        var e = Assert.Throws<WorkerEnvironmentException>(() => new SweepRunner(store, runner).Run(name,
+            new SweepRunOptions { Workers = 2, Lease = Long }));
+        Assert.Contains("cannot train: out of memory (Array dimensions exceeded supported range.); run fewer workers on this machine (--workers) or give it more memory; trial 0 ", e.Message);
+        var trials = store.Trials(name);
+        Assert.All(trials, t => Assert.Equal((TrialStatus.Pending, 0), (t.Status, t.Attempts)));
+        Assert.StartsWith("interrupted: the worker was stopped", trials[1].Message);
+        Assert.Null(trials[2].Message); // never claimed: the workers stopped
+    }
+
+    [StoreFact]
+    public void A_stopped_worker_hands_its_trial_back_without_counting_an_attempt()
+    {
+        using var store = Open();
+        var name = NewSweep(store, 2, maxAttempts: 1);
+        using var started = new ManualResetEventSlim();
+        using var stop = new CancellationTokenSource();
+        var runner = new FakeRunner((_, cancel) =>
+        {
+            started.Set();
+            cancel.WaitHandle.WaitOne();
+            throw new OperationCanceledException(cancel);
+        });
+        var run = Task.Run(() => new SweepRunner(store, runner).Run(name, new SweepRunOptions { Lease = Long }, stop.Token));
+        started.Wait();
+        stop.Cancel(); // what Ctrl+C and SIGTERM do in `sweep run`
+        var summary = run.GetAwaiter().GetResult();
+        Assert.Equal((0, 0, 1), (summary.Completed, summary.Failed, summary.HandedBack));
+        var t = store.Trials(name)[0];
+        Assert.Equal((TrialStatus.Pending, 0), (t.Status, t.Attempts)); // with one attempt allowed, it can still be trained
+        Assert.Equal(new SweepCounts(2, 0, 0, 0), store.Counts(name));
+    }
+
+    [StoreFact]
+    public void A_runner_that_diverges_completes_the_trial_and_the_summary_counts_it()
+    {
+        using var store = Open();
+        var name = NewSweep(store, 2);
+        var runner = new FakeRunner((claim, _) => claim.Index == 0
+            ? TrialResult.Diverge(10, 0.1, [], "diverged: the training loss became NaN or infinite at step 3")
+            : new TrialResult(0.25, 0.1, []));
+        var log = new StringWriter();
+        var summary = new SweepRunner(store, runner, log).Run(name, new SweepRunOptions { Lease = Long });
+        Assert.Equal((2, 1, 0), (summary.Completed, summary.Diverged, summary.Failed));
+        Assert.Equal(new[] { (true, 0.9), (false, 0.25) }, store.Trials(name).Select(t => (t.Diverged, t.Error!.Value)));
+        Assert.Contains("error 0.9000 in 0.1 s (diverged: the training loss became NaN or infinite at step 3: chance-level error)", log.ToString());
+    }
+
     private sealed class FakeRunner(Func<TrialClaim, CancellationToken, TrialResult> run) : ITrialRunner
     {
+        public Action? OnPrepare { get; init; }
+        public void Prepare(SweepDefinition sweep) => OnPrepare?.Invoke();
         public TrialResult Run(TrialClaim claim, SweepDefinition sweep, int threads, CancellationToken cancel) => run(claim, cancel);
     }
 }

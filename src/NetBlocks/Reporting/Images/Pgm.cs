@@ -16,7 +16,7 @@ public static class Pgm
     /// </summary>
     /// <exception cref="InvalidDataException">bad magic, malformed or out-of-range header values, truncated data,
     /// samples above maxval; the message starts with <paramref name="name"/>.</exception>
-    public static (int Width, int Height, byte[] Pixels) Decode(ReadOnlySpan<byte> file, string name)
+    public static (int Width, int Height, byte[] Pixels) Decode(ReadOnlySpan<byte> file, string name, (int Width, int Height)? expected = null)
     {
         if (file.Length < 2 || file[0] != 'P' || (file[1] != '2' && file[1] != '5'))
         {
@@ -30,17 +30,26 @@ public static class Pgm
         int maxval = HeaderInt(file, ref pos, "maxval", name);
         if (maxval < 1 || maxval > 65535) throw Bad(name, $"maxval {maxval} is out of range (1..65535)");
         if ((long)width * height > 1 << 28) throw Bad(name, $"image {width}x{height} is too large");
-
-        var pixels = new byte[width * height];
+        ImageFile.CheckDeclaredSize(name, width, height, expected);
+        // What the file can hold, checked before the pixels are allocated: P5 stores 1 or 2 bytes a sample, P2 at least
+        // a digit each.
+        long samples = (long)width * height;
         if (binary)
         {
             // Exactly one whitespace byte separates maxval from the raster (the raster may start with "whitespace" values).
             if (pos >= file.Length || !IsSpace(file[pos])) throw Bad(name, "truncated header: no whitespace after maxval");
             pos++;
+        }
+        long needed = binary ? samples * (maxval < 256 ? 1 : 2) : samples;
+        if (file.Length - pos < needed)
+            throw Bad(name, binary
+                ? $"truncated pixel data: {width}x{height} with maxval {maxval} needs {needed} bytes, the file has {file.Length - pos}"
+                : $"truncated pixel data: {width}x{height} samples need at least {needed} bytes (a digit each), the file has {file.Length - pos}");
+
+        var pixels = new byte[samples];
+        if (binary)
+        {
             int bytesPerSample = maxval < 256 ? 1 : 2;
-            long needed = (long)pixels.Length * bytesPerSample;
-            if (file.Length - pos < needed)
-                throw Bad(name, $"truncated pixel data: {width}x{height} with maxval {maxval} needs {needed} bytes, the file has {file.Length - pos}");
             for (int i = 0; i < pixels.Length; i++)
             {
                 int v = bytesPerSample == 1 ? file[pos + i] : (file[pos + 2 * i] << 8) | file[pos + 2 * i + 1];

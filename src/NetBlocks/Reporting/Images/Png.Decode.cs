@@ -107,6 +107,9 @@ public static partial class Png
     /// <summary>Refuse images whose filtered data would exceed this (a corrupt or hostile header).</summary>
     private const long MaxRawBytes = 1L << 30;
 
+    /// <summary>The most bytes deflate can expand one compressed byte to (a 258-byte match per ~2 bits, RFC 1951): 1032.</summary>
+    private const long MaxDeflateRatio = 1032;
+
     internal static int Channels(PngColorType type) => type switch
     {
         PngColorType.Gray or PngColorType.Palette => 1,
@@ -125,7 +128,7 @@ public static partial class Png
     /// </summary>
     /// <exception cref="InvalidDataException">bad signature, truncated or corrupt chunk, CRC mismatch, invalid or
     /// unsupported header (including Adam7 interlacing), unknown critical chunk, corrupt or short image data.</exception>
-    public static PngImage Decode(ReadOnlySpan<byte> file, string name)
+    public static PngImage Decode(ReadOnlySpan<byte> file, string name, (int Width, int Height)? expected = null)
     {
         if (file.Length < Signature.Length || !file[..Signature.Length].SequenceEqual(Signature))
             throw Bad(name, "not a PNG file (the 8-byte PNG signature is missing)");
@@ -160,6 +163,7 @@ public static partial class Png
                 case "IHDR":
                     if (header is not null) throw Bad(name, "more than one IHDR chunk");
                     header = ParseHeader(data, name);
+                    ImageFile.CheckDeclaredSize(name, header.Width, header.Height, expected);
                     break;
                 case "PLTE":
                     if (length == 0 || length % 3 != 0 || length > 3 * 256)
@@ -217,7 +221,11 @@ public static partial class Png
         if (idat.Length == 0) throw Bad(name, "no IDAT chunk (no image data)");
 
         int stride = h.RowBytes;
-        var raw = new byte[(stride + 1L) * h.Height];
+        long rawLength = (stride + 1L) * h.Height;
+        if (rawLength > idat.Length * MaxDeflateRatio + 64)
+            throw Bad(name, $"image data is truncated: {h.Width}x{h.Height} needs {rawLength} bytes after decompression, but the " +
+                            $"{idat.Length} bytes of IDAT inflate to at most {idat.Length * MaxDeflateRatio} (deflate's limit is {MaxDeflateRatio}:1)");
+        var raw = new byte[rawLength];
         idat.Position = 0;
         int got;
         try
