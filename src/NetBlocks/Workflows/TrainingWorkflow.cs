@@ -32,8 +32,11 @@ public sealed record TrainResult(long RunId, TrainingSettings Settings, Training
 /// memory), so a bad start leaves no run behind; a run that fails later is recorded as failed; a run folder is locked
 /// while it trains (<see cref="RunLock"/>), so two processes never train the same run.
 /// </summary>
-public sealed class TrainingWorkflow(TextWriter log, ProgressReporter progress)
+/// <param name="memory">What memory the run may take (default: <see cref="MemoryBudget.Read"/>; tests pass a fixed one).</param>
+public sealed class TrainingWorkflow(TextWriter log, ProgressReporter progress, Func<MemoryBudget>? memory = null)
 {
+    private readonly Func<MemoryBudget> _memory = memory ?? MemoryBudget.Read;
+
     public const string CheckpointFile = "checkpoint.safetensors";
     public const string WeightsFile = "model.safetensors";
 
@@ -75,7 +78,7 @@ public sealed class TrainingWorkflow(TextWriter log, ProgressReporter progress)
         public void Dispose() { Train.Dispose(); Val.Dispose(); }
     }
 
-    private static Prepared Prepare(TrainRequest request, TrainingSettings settings)
+    private Prepared Prepare(TrainRequest request, TrainingSettings settings)
     {
         var data = FashionMnistData.Load(request.DataDir, request.VerifyData);
         var (train, val) = FashionMnistData.Loaders(data, settings);
@@ -87,7 +90,7 @@ public sealed class TrainingWorkflow(TextWriter log, ProgressReporter progress)
             try { model = ModelZoo.CreateBuilt(settings.Model, [settings.Batch, 1, settings.Resize, settings.Resize], new ModelOptions(1, settings.Classes)); }
             catch (OutOfMemoryException) { throw new InsufficientMemoryException(TrainingMemory.ParametersDoNotFit(settings)); }
             var memory = ModelAnalyzer.Analyze(model, [batch, 1, settings.Resize, settings.Resize], settings.Model).Memory;
-            var budget = MemoryBudget.Read();
+            var budget = _memory();
             if (memory.TrainingBytes > budget.AvailableBytes)
                 throw new InsufficientMemoryException(TrainingMemory.TooLarge(settings, batch, memory, budget));
             return new Prepared(train, val, model, memory);
@@ -126,7 +129,7 @@ public sealed class TrainingWorkflow(TextWriter log, ProgressReporter progress)
             try { outcome = trainer.Fit(train, val, checkpoint, cancel); }
             catch (OutOfMemoryException e) when (e is not InsufficientMemoryException)
             {
-                throw new InsufficientMemoryException(TrainingMemory.RanOut(settings, memory, MemoryBudget.Read()), e);
+                throw new InsufficientMemoryException(TrainingMemory.RanOut(settings, memory, _memory()), e);
             }
             Checkpoint.Save(model, Path.Combine(runDir, WeightsFile), InferenceModel.Metadata(settings));
             string? resume = null;

@@ -32,9 +32,10 @@ public sealed class SweepStopSignalTests : IDisposable
         Assert.True(worker.WaitForExit(60_000), "the worker did not stop after SIGTERM");
         var output = worker.StandardOutput.ReadToEnd();
         Assert.Equal(0, worker.ExitCode);
-        Assert.Contains("interrupted; given back", output);
+        Assert.Contains("interrupted; handed back", output);
         var trial = store.Trials("term").Single(t => t.Id == held!.Id);
         Assert.Equal(TrialStatus.Pending, trial.Status);
-        Assert.Contains("interrupted (the worker was stopped)", trial.Message);
+        Assert.Contains("interrupted: the worker was stopped", trial.Message);
+        Assert.Equal(0, trial.Attempts);
     }
 }
