@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Invocation;
 using NetBlocks.Cli.Commands;
 
 namespace NetBlocks.Cli;
@@ -31,7 +32,12 @@ public static class App
             var (previousOut, previousError) = (Console.Out, Console.Error);
             Console.SetOut(output);
             Console.SetError(error);
-            try { return CreateRoot().Parse(args).Invoke(config); }
+            try
+            {
+                var parse = CreateRoot().Parse(args);
+                if (parse.Action is ParseErrorAction) return ReportParseErrors(parse, error);
+                return parse.Invoke(config);
+            }
             finally
             {
                 output.Flush();
@@ -40,5 +46,13 @@ public static class App
                 Console.SetError(previousError);
             }
         }
+    }
+
+    /// <summary>One line per parse error, naming the option, the value and what is valid, then where the options are listed.</summary>
+    private static int ReportParseErrors(ParseResult parse, TextWriter error)
+    {
+        foreach (var e in parse.Errors) error.WriteLine($"error: {UserMessages.Of(e)}");
+        error.WriteLine($"(`{UserMessages.CommandPath(parse)} --help` lists the options)");
+        return 1;
     }
 }

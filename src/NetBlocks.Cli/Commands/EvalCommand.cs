@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Text;
-using System.Text.Json;
 using NetBlocks.Data;
+using NetBlocks.Serialization;
 using NetBlocks.Training;
 using NetBlocks.Workflows;
 
@@ -25,9 +25,10 @@ internal static class EvalCommand
         };
         command.SetAction(parse => CliGuard.Run(() =>
         {
+            int batchSize = OptionRange.AtLeast(parse.GetValue(batch), 1, "--batch"), limitImages = OptionRange.AtLeast(parse.GetValue(limit), 0, "--limit", "0 = all images");
             var m = InferenceModel.Load(parse.GetValue(checkpoint)!, parse.GetValue(model), parse.GetValue(resize));
             var fm = TrainCommand.LoadData(parse.GetValue(data), parse.GetValue(noVerify));
-            var settings = new TrainingSettings { Model = m.Name, Resize = m.Resize, Batch = parse.GetValue(batch), LimitVal = parse.GetValue(limit) };
+            var settings = new TrainingSettings { Model = m.Name, Resize = m.Resize, Batch = batchSize, LimitVal = limitImages };
             var (_, val) = FashionMnistData.Loaders(fm, settings);
             using var _v = val;
             var (loss, acc, confusion) = m.Evaluate(val);
@@ -36,7 +37,7 @@ internal static class EvalCommand
             if (parse.GetValue(json))
             {
                 var rows = Enumerable.Range(0, m.Classes).Select(i => Enumerable.Range(0, m.Classes).Select(j => confusion[i, j]).ToArray()).ToArray();
-                output.WriteLine(JsonSerializer.Serialize(new { model = m.Name, resize = m.Resize, images = val.Count, loss, accuracy = acc, labels = names, confusion = rows }));
+                output.WriteLine(FiniteJson.Serialize(new { model = m.Name, resize = m.Resize, images = val.Count, loss, accuracy = acc, labels = names, confusion = rows }));
                 return 0;
             }
             output.WriteLine($"{m.Name} at {m.Resize}×{m.Resize} on {val.Count} test images: loss {loss:F4}, accuracy {acc:F4}");

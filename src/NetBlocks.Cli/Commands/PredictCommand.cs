@@ -1,7 +1,7 @@
 using System.CommandLine;
-using System.Text.Json;
 using NetBlocks.Data;
 using NetBlocks.Reporting.Images;
+using NetBlocks.Serialization;
 using NetBlocks.Workflows;
 
 namespace NetBlocks.Cli.Commands;
@@ -25,6 +25,7 @@ internal static class PredictCommand
         };
         command.SetAction(parse => CliGuard.Run(() =>
         {
+            int topK = OptionRange.AtLeast(parse.GetValue(top), 1, "--top");
             var files = parse.GetValue(images) ?? [];
             var indices = parse.GetValue(index) ?? [];
             if (files.Length == 0 && indices.Length == 0) throw new ArgumentException("give image files or --index I for test-set images");
@@ -45,7 +46,7 @@ internal static class PredictCommand
             }
             var probs = m.Probabilities(m.Prepare(inputs.Select(i => i.Image).ToList()));
             var names = FashionMnist.TextLabels;
-            int k = Math.Clamp(parse.GetValue(top), 1, m.Classes);
+            int k = Math.Min(topK, m.Classes);
             var results = inputs.Select((inp, n) => new
             {
                 image = inp.Name,
@@ -54,7 +55,7 @@ internal static class PredictCommand
                     .Select(x => new { label = x.c < names.Count ? names[x.c] : x.c.ToString(), probability = x.p }).ToArray(),
             }).ToArray();
             var output = parse.InvocationConfiguration.Output;
-            if (parse.GetValue(json)) { output.WriteLine(JsonSerializer.Serialize(new { model = m.Name, predictions = results })); return 0; }
+            if (parse.GetValue(json)) { output.WriteLine(FiniteJson.Serialize(new { model = m.Name, predictions = results })); return 0; }
             foreach (var r in results)
             {
                 output.WriteLine(r.truth is null ? r.image : $"{r.image} (true: {r.truth})");

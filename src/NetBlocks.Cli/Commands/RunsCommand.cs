@@ -32,7 +32,8 @@ internal static class RunsCommand
                 return 0;
             }
             using var store = new SqliteRunStore(database);
-            var runs = store.ListRuns(limit);
+            var runs = store.ListRuns(limit)
+                .Select(r => r.Status == RunStatus.Running ? RunLock.Observe(r, store.GetRun(r.Id)?.OutputDirectory ?? "") : r).ToList();
             var now = DateTime.UtcNow;
             parse.InvocationConfiguration.Output.Write(json ? RunFormatter.ListToJson(runs, now) : RunFormatter.FormatList(runs, database, now));
             return 0;
@@ -57,6 +58,7 @@ internal static class RunsCommand
                 throw new KeyNotFoundException($"no run {id}: {database} does not exist (no runs recorded yet)");
             using var store = new SqliteRunStore(database);
             var run = store.GetRun(id) ?? throw new KeyNotFoundException(RunFormatter.NoSuchRun(id, database, store.RunIdRange()));
+            run = run with { Summary = RunLock.Observe(run.Summary, run.OutputDirectory) };
             var charts = RunStorePaths.ExistingChartFiles(run.OutputDirectory);
             var now = DateTime.UtcNow;
             parse.InvocationConfiguration.Output.Write(parse.GetValue(jsonOption)

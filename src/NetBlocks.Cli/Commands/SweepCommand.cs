@@ -102,25 +102,14 @@ internal static class SweepCommand
                 : new FashionMnistTrialRunner(parse.GetValue(data), verifyHashes: !parse.GetValue(noVerify));
             double leaseSeconds = parse.GetValue(lease);
             if (!(leaseSeconds >= 0.3) || !double.IsFinite(leaseSeconds)) throw new ArgumentException($"--lease must be at least 0.3 seconds, got {leaseSeconds}");
-            using var cancel = new CancellationTokenSource();
-            ConsoleCancelEventHandler onCtrlC = (_, e) =>
+            using var stop = new StopSignal();
+            var summary = new SweepRunner(s, runner, o).Run(parse.GetValue(name)!, new SweepRunOptions
             {
-                if (cancel.IsCancellationRequested) return;
-                e.Cancel = true;
-                cancel.Cancel();
-            };
-            Console.CancelKeyPress += onCtrlC;
-            try
-            {
-                var summary = new SweepRunner(s, runner, o).Run(parse.GetValue(name)!, new SweepRunOptions
-                {
-                    Workers = parse.GetValue(workers), Threads = parse.GetValue(threads), Lease = TimeSpan.FromSeconds(leaseSeconds),
-                    MaxTrials = parse.GetValue(maxTrials),
-                }, cancel.Token);
-                o.WriteLine(summary.Describe(parse.GetValue(name)!));
-                return 0;
-            }
-            finally { Console.CancelKeyPress -= onCtrlC; }
+                Workers = parse.GetValue(workers), Threads = parse.GetValue(threads), Lease = TimeSpan.FromSeconds(leaseSeconds),
+                MaxTrials = parse.GetValue(maxTrials),
+            }, stop.Token);
+            o.WriteLine(summary.Describe(parse.GetValue(name)!));
+            return 0;
         }));
         return cmd;
     }

@@ -1,7 +1,7 @@
 using System.CommandLine;
-using System.Text.Json;
 using NetBlocks.Models;
 using NetBlocks.Reporting.Terminal;
+using NetBlocks.Serialization;
 using NetBlocks.Training;
 using NetBlocks.Training.Runs;
 using NetBlocks.Workflows;
@@ -48,8 +48,8 @@ internal static class TrainCommand
             {
                 Model = name,
                 Resize = parse.GetValue(resize) ?? preset.DefaultInput[1],
-                Epochs = Positive(parse.GetValue(epochs), "--epochs"),
-                Batch = Positive(parse.GetValue(batch), "--batch"),
+                Epochs = parse.GetValue(epochs),
+                Batch = parse.GetValue(batch),
                 LearningRate = parse.GetValue(lr) ?? preset.DefaultLearningRate,
                 Momentum = parse.GetValue(momentum),
                 Nesterov = parse.GetValue(nesterov),
@@ -57,32 +57,22 @@ internal static class TrainCommand
                 Schedule = LearningRateSchedule.Parse(parse.GetValue(schedule)!).Spec,
                 GradientClip = parse.GetValue(clip),
                 Seed = parse.GetValue(seed),
-                LimitTrain = NonNegative(parse.GetValue(limitTrain), "--limit-train"),
-                LimitVal = NonNegative(parse.GetValue(limitVal), "--limit-val"),
-                Threads = Positive(parse.GetValue(threads), "--threads"),
+                LimitTrain = parse.GetValue(limitTrain),
+                LimitVal = parse.GetValue(limitVal),
+                Threads = parse.GetValue(threads),
                 Augment = parse.GetValue(augment),
             };
             string? resumeArg = parse.GetResult(resume) is null ? null : parse.GetValue(resume) ?? "";
             var progress = new ProgressReporter(log, interactive: !asJson && !Console.IsOutputRedirected);
-            using var cancel = new CancellationTokenSource();
-            ConsoleCancelEventHandler onCtrlC = (_, e) =>
-            {
-                if (cancel.IsCancellationRequested) return; // second Ctrl+C: let the process die; every write is atomic
-                e.Cancel = true;
-                cancel.Cancel();
-                log.WriteLine("\nstopping after this step (Ctrl+C again to quit at once)…");
-            };
-            Console.CancelKeyPress += onCtrlC;
-            try
-            {
-                var result = new TrainingWorkflow(log, progress).Run(new TrainRequest(settings, parse.GetValue(data), parse.GetValue(outDir)!, resumeArg, !parse.GetValue(noVerify)), cancel.Token);
-                if (result.ResumeCommand is not null) log.WriteLine($"interrupted. Resume with:\n  {result.ResumeCommand}");
-                else if (result.Epochs.Count > 0)
-                    log.WriteLine($"done: val acc {result.Epochs[^1].ValAccuracy:F4} after {result.Epochs.Count} epochs; run {result.RunId} in {result.RunDirectory}");
-                if (asJson) stdout.WriteLine(Json(result));
-                return result.Outcome == TrainingOutcome.Completed ? 0 : 130;
-            }
-            finally { Console.CancelKeyPress -= onCtrlC; }
+            using var stop = new StopSignal(log);
+            var given = new HashSet<string>(command.Options.Where(o => parse.GetResult(o) is { Implicit: false }).Select(o => o.Name));
+            var request = new TrainRequest(settings, parse.GetValue(data), parse.GetValue(outDir)!, resumeArg, !parse.GetValue(noVerify), given);
+            var result = new TrainingWorkflow(log, progress).Run(request, stop.Token);
+            if (result.ResumeCommand is not null) log.WriteLine($"interrupted. Resume with:\n  {result.ResumeCommand}");
+            else if (result.Epochs.Count > 0)
+                log.WriteLine($"done: val acc {result.Epochs[^1].ValAccuracy:F4} after {result.Epochs.Count} epochs; run {result.RunId} in {result.RunDirectory}");
+            if (asJson) stdout.WriteLine(Json(result));
+            return result.Outcome == TrainingOutcome.Completed ? 0 : 130;
         }));
         return command;
     }
@@ -98,10 +88,9 @@ internal static class TrainCommand
     };
 
     /// <summary>Loads the data folder, checking the canonical hashes unless --no-verify.</summary>
-    internal static NetBlocks.Data.FashionMnist LoadData(string? dir, bool noVerify) =>
-        NetBlocks.Data.FashionMnist.Load(dir, new NetBlocks.Data.DataOptions { VerifyHashes = !noVerify });
+    internal static NetBlocks.Data.FashionMnist LoadData(string? dir, bool noVerify) => FashionMnistData.Load(dir, verifyHashes: !noVerify);
 
-    private static string Json(TrainResult r) => JsonSerializer.Serialize(new
+    private static string Json(TrainResult r) => FiniteJson.Serialize(new
     {
         run_id = r.RunId,
         model = r.Settings.Model,
@@ -110,7 +99,4 @@ internal static class TrainCommand
         checkpoint = r.Checkpoint,
         status = r.Outcome == TrainingOutcome.Completed ? "completed" : "interrupted",
     });
-
-    private static int Positive(int v, string name) => v > 0 ? v : throw new ArgumentException($"{name} must be positive, got {v}");
-    private static int NonNegative(int v, string name) => v >= 0 ? v : throw new ArgumentException($"{name} must not be negative, got {v}");
 }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using NetBlocks.Serialization;
 
 namespace NetBlocks.Benchmarking;
 
@@ -39,25 +40,25 @@ public static class BenchReport
             w.WriteNumber("batch", r.Batch);
             w.WriteNumber("threads", r.Threads);
             w.WriteNumber("steps", r.Steps);
-            w.WriteNumber("images_per_s", Math.Round(r.ImagesPerSecond, 3));
-            w.WriteNumber("median_step_s", Math.Round(r.MedianStepSeconds, 6));
-            w.WriteNumber("min_step_s", Math.Round(r.MinStepSeconds, 6));
-            w.WriteNumber("gflops", Math.Round(r.Gflops, 3));
+            w.WriteNumberOrNull("images_per_s", Math.Round(r.ImagesPerSecond, 3));
+            w.WriteNumberOrNull("median_step_s", Math.Round(r.MedianStepSeconds, 6));
+            w.WriteNumberOrNull("min_step_s", Math.Round(r.MinStepSeconds, 6));
+            w.WriteNumberOrNull("gflops", Math.Round(r.Gflops, 3));
             w.WriteNumber("macs_per_image", r.MacsPerImage);
             w.WriteNumber("peak_bytes", r.PeakBytes);
             w.WriteNumber("pool_allocated_bytes", r.PoolAllocatedBytes);
             w.WriteNumber("pool_retained_bytes", r.PoolRetainedBytes);
-            w.WriteNumber("gc_bytes_per_step", Math.Round(r.GcBytesPerStep));
-            w.WriteNumber("gc_bytes_per_step_calling_thread", Math.Round(r.GcBytesPerStepCallingThread));
+            w.WriteNumberOrNull("gc_bytes_per_step", Math.Round(r.GcBytesPerStep));
+            w.WriteNumberOrNull("gc_bytes_per_step_calling_thread", Math.Round(r.GcBytesPerStepCallingThread));
             w.WriteNumber("gen0_collections", r.Gen0Collections);
             w.WriteNumber("gen2_collections", r.Gen2Collections);
             w.WriteStartArray("step_s");
-            foreach (var t in r.StepSeconds) w.WriteNumberValue(Math.Round(t, 6));
+            foreach (var t in r.StepSeconds) w.WriteNumberOrNullValue(Math.Round(t, 6));
             w.WriteEndArray();
             if (r.Profile.Count > 0)
             {
                 w.WriteStartObject("profile_s_per_step");
-                foreach (var p in r.Profile) w.WriteNumber(p.Op, Math.Round(p.SecondsPerStep, 6));
+                foreach (var p in r.Profile) w.WriteNumberOrNull(p.Op, Math.Round(p.SecondsPerStep, 6));
                 w.WriteEndObject();
             }
             w.WriteEndObject();

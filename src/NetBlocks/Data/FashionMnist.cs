@@ -77,7 +77,7 @@ public sealed class FashionMnist
                 throw new InvalidDataException(
                     $"{a.Path}: not the canonical {source.DisplayName} file {name} (SHA-256 of its content is {a.Sha256}, expected {expected[name]}). " +
                     "If it is damaged, delete it (a missing file is downloaded again); to load other IDX data under these names (e.g. MNIST), " +
-                    "turn hash verification off (DataOptions.VerifyHashes = false).");
+                    "turn hash verification off (--no-verify on the command line; DataOptions.VerifyHashes = false in code).");
             return a;
         }
 

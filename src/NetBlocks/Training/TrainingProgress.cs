@@ -1,12 +1,14 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using NetBlocks.Serialization;
 
 namespace NetBlocks.Training;
 
 /// <summary>
 /// Where a run stands: the epoch in progress, how many of its batches are done, the running sums of the partial
 /// epoch, the finished epochs' metrics, and the random state. Saved in every checkpoint so that --resume continues
-/// exactly where the run stopped (between epochs, or mid-epoch after Ctrl+C).
+/// exactly where the run stopped (between epochs, or mid-epoch after Ctrl+C). Non-finite metrics (a diverged
+/// validation loss) are stored as null and read back as NaN (<see cref="FiniteJson"/>).
 /// </summary>
 public sealed class TrainingProgress
 {
@@ -30,8 +32,8 @@ public sealed class TrainingProgress
         BatchInEpoch = 0; LossSum = 0; Correct = 0; Seen = 0; TrainSeconds = 0;
     }
 
-    public string ToJson() => JsonSerializer.Serialize(this);
+    public string ToJson() => JsonSerializer.Serialize(this, FiniteJson.Options);
 
     public static TrainingProgress FromJson(string json) =>
-        JsonSerializer.Deserialize<TrainingProgress>(json) ?? throw new InvalidDataException("empty training progress");
+        JsonSerializer.Deserialize<TrainingProgress>(json, FiniteJson.Options) ?? throw new InvalidDataException("empty training progress");
 }

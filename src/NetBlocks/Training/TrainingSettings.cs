@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using NetBlocks.Serialization;
 
 namespace NetBlocks.Training;
 
@@ -30,12 +31,48 @@ public sealed record TrainingSettings
     public bool Augment { get; init; }
     public int Classes { get; init; } = 10;
 
-    private static readonly JsonSerializerOptions Json = new() { WriteIndented = false, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+    /// <summary>
+    /// Refuses settings no run can train with, naming the `netblocks train` option, the value and what is valid:
+    /// called before a run is recorded, so a bad value never leaves a run behind.
+    /// </summary>
+    public TrainingSettings Validate()
+    {
+        AtLeast(Resize, 1, "--resize");
+        AtLeast(Epochs, 1, "--epochs");
+        AtLeast(Batch, 1, "--batch");
+        AtLeast(Threads, 1, "--threads");
+        AtLeast(LimitTrain, 0, "--limit-train", "0 = all images");
+        AtLeast(LimitVal, 0, "--limit-val", "0 = all images");
+        AtLeast(Classes, 2, "classes");
+        Finite(LearningRate, "--lr", v => v > 0, "a number > 0, e.g. 0.05");
+        Finite(Momentum, "--momentum", v => v is >= 0 and < 1, "a number from 0 (no momentum) up to but not including 1, e.g. 0.9");
+        Finite(WeightDecay, "--weight-decay", v => v >= 0, "a number ≥ 0, e.g. 5e-4");
+        Finite(GradientClip, "--grad-clip", v => v >= 0, "a number ≥ 0 (0: no clipping)");
+        if (Nesterov && Momentum == 0) throw new ArgumentException("--nesterov needs a --momentum above 0, e.g. --momentum 0.9");
+        LearningRateSchedule.Parse(Schedule);
+        return this;
+    }
 
-    public string ToJson() => JsonSerializer.Serialize(this, Json);
+    private static void AtLeast(int value, int min, string option, string? note = null)
+    {
+        if (value < min)
+            throw new ArgumentException($"{option} must be a whole number ≥ {min}{(note is null ? "" : $" ({note})")}, got {value}");
+    }
+
+    private static void Finite(float value, string option, Func<float, bool> valid, string what)
+    {
+        if (!float.IsFinite(value) || !valid(value))
+            throw new ArgumentException($"{option} must be {what}, got {FormatValue(value)}");
+    }
+
+    private static string FormatValue(float v) =>
+        float.IsNaN(v) ? "nan" : float.IsPositiveInfinity(v) ? "inf (too large for a 32-bit float)" : float.IsNegativeInfinity(v) ? "-inf"
+            : v.ToString("G7", System.Globalization.CultureInfo.InvariantCulture);
+
+    public string ToJson() => JsonSerializer.Serialize(this, FiniteJson.SnakeCase);
 
     public static TrainingSettings FromJson(string json) =>
-        JsonSerializer.Deserialize<TrainingSettings>(json, Json) ?? throw new InvalidDataException("empty training settings");
+        JsonSerializer.Deserialize<TrainingSettings>(json, FiniteJson.SnakeCase) ?? throw new InvalidDataException("empty training settings");
 }
 
 /// <summary>One epoch's numbers, as d2l's ProgressBoard plots them plus time and throughput.</summary>

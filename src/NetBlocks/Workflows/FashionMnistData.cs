@@ -6,6 +6,14 @@ namespace NetBlocks.Workflows;
 /// <summary>Fashion-MNIST loaders for a run's settings: d2l's FashionMNIST(batch_size, resize) plus the options NetBlocks adds.</summary>
 public static class FashionMnistData
 {
+    /// <summary>The dataset for `train`, `eval` and `predict` (<paramref name="dataDir"/>: --data; null: the default places).</summary>
+    public static FashionMnist Load(string? dataDir, bool verifyHashes)
+    {
+        if (dataDir is not null && File.Exists(dataDir))
+            throw new ArgumentException($"--data {dataDir} is a file; give the folder that holds the four Fashion-MNIST IDX files");
+        return FashionMnist.Load(dataDir, new DataOptions { VerifyHashes = verifyHashes });
+    }
+
     public static ImageTransform Transform(TrainingSettings s, bool training) =>
         ImageTransform.Resize(s.Resize) with
         {

@@ -38,6 +38,10 @@ public sealed class InferenceModel
 
     public static InferenceModel Load(string path, string? model = null, int? resize = null, int? classes = null)
     {
+        if (Directory.Exists(path))
+            throw new ArgumentException($"{path} is a folder; give a checkpoint file, e.g. {Path.Combine(path, TrainingWorkflow.WeightsFile)} or {Path.Combine(path, TrainingWorkflow.CheckpointFile)}");
+        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such checkpoint file");
+        if (resize is < 1) throw new ArgumentException($"--resize must be a whole number ≥ 1, got {resize}");
         var file = SafeTensors.Read(path);
         string? name = model;
         int? size = resize, k = classes;

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 
 namespace NetBlocks.Tests.Cli;
@@ -103,40 +102,6 @@ public class TrainCommandTests : IDisposable
 
     // ---------------------------------------------------------------- real processes: kill -9 and Ctrl+C
 
-    private static Process Start(string[] args)
-    {
-        var dll = Path.Combine(AppContext.BaseDirectory, "NetBlocks.Cli.dll");
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        psi.ArgumentList.Add(dll);
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        return Process.Start(psi)!;
-    }
-
-    /// <summary>Starts a training process and signals it once its stderr shows <paramref name="marker"/>.</summary>
-    private (int Code, string Err) RunAndSignal(string[] args, string marker, string signal)
-    {
-        using var p = Start(args);
-        var err = new System.Text.StringBuilder();
-        var signalled = new ManualResetEventSlim();
-        p.ErrorDataReceived += (_, e) =>
-        {
-            if (e.Data is null) return;
-            lock (err) err.AppendLine(e.Data);
-            if (!signalled.IsSet && e.Data.Contains(marker))
-            {
-                signalled.Set();
-                if (signal == "KILL") p.Kill(entireProcessTree: true);
-                else Process.Start("kill", $"-{signal} {p.Id}")!.WaitForExit();
-            }
-        };
-        p.BeginErrorReadLine();
-        p.StandardOutput.ReadToEnd();
-        Assert.True(p.WaitForExit(240_000), "the training process did not end");
-        p.WaitForExit();
-        Assert.True(signalled.IsSet, $"never saw '{marker}':\n{err}");
-        lock (err) return (p.ExitCode, err.ToString());
-    }
-
     [Fact]
     public void AKilledRunResumesToExactlyTheUninterruptedResult()
     {
@@ -146,7 +111,7 @@ public class TrainCommandTests : IDisposable
         var full = LastJson(stdout);
 
         var outDir = Path.Combine(_dir, "killed");
-        var (_, err) = RunAndSignal(TrainArgs(outDir, data: data), "epoch 2/3 ", "KILL");
+        var (_, err) = ChildProcess.RunAndSignal(TrainArgs(outDir, data: data), "epoch 2/3 ", "KILL");
         Assert.Contains("epoch 1/3: train loss", err);
         Assert.DoesNotContain("epoch 2/3: train loss", err);
 
@@ -165,7 +130,7 @@ public class TrainCommandTests : IDisposable
         var full = LastJson(stdout);
 
         var outDir = Path.Combine(_dir, "interrupted");
-        var (exit, err) = RunAndSignal(TrainArgs(outDir, data: data), "epoch 2/3 ", "INT");
+        var (exit, err) = ChildProcess.RunAndSignal(TrainArgs(outDir, data: data), "epoch 2/3 ", "INT");
         Assert.Equal(130, exit);
         Assert.Contains("stopping after this step", err);
         Assert.Contains($"netblocks train regnetx32 --out {outDir} --resume 1", err);

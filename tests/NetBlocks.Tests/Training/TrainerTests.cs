@@ -115,6 +115,41 @@ public class TrainerTests : IDisposable
         Assert.Contains("Hint: lower the learning rate (it was 1E+06), e.g. --lr 1E+05", e.Message);
     }
 
+    /// <summary>The validation images times 1e38: the forward pass overflows, the validation loss is not finite.</summary>
+    private sealed class OverflowingBatches(IBatchSource inner) : IBatchSource
+    {
+        public int Count => inner.Count;
+        public int BatchesPerEpoch => inner.BatchesPerEpoch;
+
+        public IEnumerable<Batch> Epoch(int epoch, int startBatch = 0)
+        {
+            foreach (var b in inner.Epoch(epoch, startBatch))
+            {
+                var span = b.Images.Span;
+                for (int i = 0; i < span.Length; i++) span[i] = span[i] * 1e38f;
+                yield return b;
+            }
+        }
+    }
+
+    [Fact]
+    public void ANonFiniteValidationLossIsRecordedAndTheRunGoesOn()
+    {
+        var s = Settings(2);
+        var ckpt = Path.Combine(_dir, "overflow.safetensors");
+        var trainer = new Trainer(NewModel(s.Seed), s);
+        var outcome = trainer.Fit(new SyntheticBatches(200, s.Batch, s.Seed),
+            new OverflowingBatches(new SyntheticBatches(90, 64, 0, shuffle: false, dataSeed: 5)), ckpt);
+        Assert.Equal(TrainingOutcome.Completed, outcome);
+        Assert.Equal(2, trainer.Progress.History.Count);
+        Assert.All(trainer.Progress.History, m => Assert.False(double.IsFinite(m.ValLoss)));
+        Assert.All(trainer.Progress.History, m => Assert.True(double.IsFinite(m.TrainLoss)));
+        var (_, saved) = TrainingCheckpoint.ReadState(ckpt);
+        Assert.Equal(2, saved.Epoch);
+        Assert.True(double.IsNaN(saved.History[1].ValLoss));
+        Assert.Equal(trainer.Progress.History[1].TrainLoss, saved.History[1].TrainLoss);
+    }
+
     [Fact]
     public void CheckpointsCarryTheSettingsAndLoadIntoPyTorchNames()
     {

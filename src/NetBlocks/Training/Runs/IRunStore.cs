@@ -14,6 +14,8 @@ public sealed record RunDetails(RunSummary Summary, TrainingSettings Settings, I
 public interface IRunStore : IDisposable
 {
     long CreateRun(TrainingSettings settings, string outputDirectory, DateTime startedUtc);
+    /// <summary>Replaces the run's settings (a resumed run given more --epochs), and with them the epochs planned.</summary>
+    void UpdateSettings(long runId, TrainingSettings settings);
     void RecordEpoch(long runId, EpochMetrics metrics);
     void RecordCheckpoint(long runId, int epoch, string path);
     /// <summary>Status change; <paramref name="message"/> says why for Interrupted/Failed (e.g. the resume command or the error).</summary>

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using NetBlocks.Serialization;
 
 namespace NetBlocks.Training.Runs;
 
@@ -121,12 +122,12 @@ public static class RunFormatter
         {
             json.WriteStartObject();
             json.WriteNumber("epoch", e.Epoch);
-            Number(json, "train_loss", e.TrainLoss);
-            Number(json, "train_acc", e.TrainAccuracy);
-            Number(json, "val_loss", e.ValLoss);
-            Number(json, "val_acc", e.ValAccuracy);
-            Number(json, "seconds", e.Seconds);
-            Number(json, "images_per_s", e.ImagesPerSecond);
+            json.WriteNumberOrNull("train_loss", e.TrainLoss);
+            json.WriteNumberOrNull("train_acc", e.TrainAccuracy);
+            json.WriteNumberOrNull("val_loss", e.ValLoss);
+            json.WriteNumberOrNull("val_acc", e.ValAccuracy);
+            json.WriteNumberOrNull("seconds", e.Seconds);
+            json.WriteNumberOrNull("images_per_s", e.ImagesPerSecond);
             json.WriteEndObject();
         }
         json.WriteEndArray();
@@ -223,19 +224,13 @@ public static class RunFormatter
         json.WriteString("status", Status(run.Status));
         json.WriteNumber("epochs_done", run.EpochsDone);
         json.WriteNumber("epochs_planned", run.EpochsPlanned);
-        Number(json, "val_acc", run.ValAccuracy);
+        json.WriteNumberOrNull("val_acc", run.ValAccuracy);
         json.WriteString("started_utc", SqliteRunStore.FormatUtc(run.StartedUtc));
         if (run.EndedUtc is { } ended) json.WriteString("ended_utc", SqliteRunStore.FormatUtc(ended));
         else json.WriteNull("ended_utc");
         json.WriteNumber("duration_s", Math.Round(Elapsed(run, nowUtc).TotalSeconds, 3));
         json.WriteString("message", run.Message);
         if (close) json.WriteEndObject();
-    }
-
-    private static void Number(Utf8JsonWriter json, string name, double? value)
-    {
-        if (value is { } v && double.IsFinite(v)) json.WriteNumber(name, v);
-        else json.WriteNull(name);
     }
 
     private static string WriteJson(Action<Utf8JsonWriter> write)

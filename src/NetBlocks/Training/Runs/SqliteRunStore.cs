@@ -137,6 +137,18 @@ public sealed class SqliteRunStore : IRunStore
             ("$settings", json), ("$dir", outputDirectory))!);
     }
 
+    public void UpdateSettings(long runId, TrainingSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        var json = settings.ToJson();
+        Write(tx =>
+        {
+            RequireRun(tx, runId);
+            return Execute(tx, "UPDATE runs SET settings_json = $settings, epochs_planned = $planned WHERE id = $run",
+                ("$settings", json), ("$planned", settings.Epochs), ("$run", runId));
+        });
+    }
+
     /// <summary>Records an epoch's metrics; recording the same epoch again (a resumed run) replaces the earlier numbers.</summary>
     public void RecordEpoch(long runId, EpochMetrics metrics)
     {

@@ -23,9 +23,10 @@ public class RunsCommandTests : IDisposable
 
     private string Database => Path.Combine(_root, "runs.db");
 
-    /// <summary>Runs 1 (vgg11, 2 epochs, completed) and 2 (nin, running, nothing recorded yet).</summary>
+    /// <summary>Runs 1 (vgg11, 2 epochs, completed) and 2 (nin, recorded as running, nothing recorded yet).</summary>
     private void SeedTwoRuns()
     {
+        Directory.CreateDirectory(Path.Combine(_root, "2-nin"));
         using var store = new SqliteRunStore(Database, utcNow: () => T0.AddMinutes(20));
         var vgg = store.CreateRun(new TrainingSettings { Model = "vgg11", Epochs = 2, Threads = 2 }, Path.Combine(_root, "1-vgg11"), T0);
         store.RecordEpoch(vgg, new EpochMetrics(1, 0.9, 0.70, 0.8, 0.72, 600, 100));
@@ -41,6 +42,7 @@ public class RunsCommandTests : IDisposable
     public void RunsListsNewestFirst()
     {
         SeedTwoRuns();
+        using var training = RunLock.TryAcquire(Path.Combine(_root, "2-nin")); // a live process trains run 2
         var (code, output, error) = Run("runs", "--out", _root);
         Assert.Equal((0, ""), (code, error));
         var lines = output.Split('\n');
@@ -52,6 +54,21 @@ public class RunsCommandTests : IDisposable
         Assert.Equal(0, code);
         using var json = JsonDocument.Parse(output);
         Assert.Equal(2, json.RootElement.EnumerateArray().Single().GetProperty("id").GetInt64());
+    }
+
+    [Fact]
+    public void ARunRecordedAsRunningThatNoProcessTrainsIsShownAsInterrupted()
+    {
+        SeedTwoRuns(); // no process holds run 2: it was killed (kill -9, the out-of-memory killer)
+        var (code, output, _) = Run("runs", "--out", _root);
+        Assert.Equal(0, code);
+        Assert.StartsWith(" 2  nin    interrupted    0/10", output.Split('\n')[1]);
+        (code, output, _) = Run("runs", "show", "2", "--out", _root, "--json");
+        Assert.Equal(0, code);
+        using var json = JsonDocument.Parse(output);
+        Assert.Equal("interrupted", json.RootElement.GetProperty("status").GetString());
+        Assert.Contains("no process trains it", json.RootElement.GetProperty("message").GetString());
+        Assert.Contains("`netblocks train nin --resume 2`", json.RootElement.GetProperty("message").GetString());
     }
 
     [Fact]
