@@ -33,16 +33,22 @@ internal static class TrainCommand
         var resume = new Option<string?>("--resume") { Description = "continue an interrupted run: its id, its checkpoint, or nothing for the model's latest unfinished run", Arity = ArgumentArity.ZeroOrOne };
         var json = new Option<bool>("--json") { Description = "end with one JSON object on stdout (progress goes to stderr)" };
         var noVerify = NoVerifyOption();
+        var holdAt = new Option<string?>("--hold-at")
+        {
+            Description = "for the signal tests: after the first progress line containing TEXT, wait for a stop signal", Hidden = true, HelpName = "TEXT",
+        };
         var command = new Command("train", "Train a network on Fashion-MNIST with SGD, as d2l's Trainer: progress, curves (SVG/PNG), metrics CSV, checkpoints, run records")
         {
-            model, resize, epochs, batch, lr, momentum, nesterov, weightDecay, schedule, clip, seed, limitTrain, limitVal, threads, augment, data, noVerify, outDir, resume, json,
+            model, resize, epochs, batch, lr, momentum, nesterov, weightDecay, schedule, clip, seed, limitTrain, limitVal, threads, augment, data, noVerify, outDir, resume, json, holdAt,
         };
         command.SetAction(parse => CliGuard.Run(() =>
         {
             var name = parse.GetValue(model)!;
             bool asJson = parse.GetValue(json);
             var stdout = parse.InvocationConfiguration.Output;
-            var log = asJson ? parse.InvocationConfiguration.Error : stdout;
+            var console = asJson ? parse.InvocationConfiguration.Error : stdout;
+            using var stop = new StopSignal(console);
+            var log = parse.GetValue(holdAt) is { Length: > 0 } marker ? new HoldingWriter(console, marker, stop.Token) : console;
             var preset = ModelZoo.Describe(name);
             var settings = new TrainingSettings
             {
@@ -64,7 +70,6 @@ internal static class TrainCommand
             };
             string? resumeArg = parse.GetResult(resume) is null ? null : parse.GetValue(resume) ?? "";
             var progress = new ProgressReporter(log, interactive: !asJson && !Console.IsOutputRedirected);
-            using var stop = new StopSignal(log);
             var given = new HashSet<string>(command.Options.Where(o => parse.GetResult(o) is { Implicit: false }).Select(o => o.Name));
             var request = new TrainRequest(settings, parse.GetValue(data), parse.GetValue(outDir)!, resumeArg, !parse.GetValue(noVerify), given);
             var result = new TrainingWorkflow(log, progress).Run(request, stop.Token);

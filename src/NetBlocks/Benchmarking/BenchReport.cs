@@ -69,6 +69,21 @@ public static class BenchReport
     public static string Text(GemmBenchResult r) =>
         string.Create(Inv, $"sgemm {r.Size}×{r.Size}×{r.Size}, {r.Threads} thread(s): {r.Gflops:F1} GFLOP/s (median {r.MedianSeconds * 1e3:F2} ms over {r.Repetitions})\n");
 
-    public static string Json(GemmBenchResult r) =>
-        string.Create(Inv, $"{{\"mode\":\"gemm\",\"size\":{r.Size},\"threads\":{r.Threads},\"repetitions\":{r.Repetitions},\"median_s\":{Math.Round(r.MedianSeconds, 6)},\"gflops\":{Math.Round(r.Gflops, 3)}}}\n");
+    public static string Json(GemmBenchResult r)
+    {
+        using var stream = new MemoryStream();
+        using (var w = new Utf8JsonWriter(stream))
+        {
+            w.WriteStartObject();
+            w.WriteString("mode", "gemm");
+            w.WriteNumber("size", r.Size);
+            w.WriteNumber("threads", r.Threads);
+            w.WriteNumber("repetitions", r.Repetitions);
+            w.WriteNumberOrNull("median_s", Math.Round(r.MedianSeconds, 6));
+            // a median below the timer's resolution makes the rate infinite: null, by the rule of FiniteJson
+            w.WriteNumberOrNull("gflops", Math.Round(r.Gflops, 3));
+            w.WriteEndObject();
+        }
+        return Encoding.UTF8.GetString(stream.ToArray()) + "\n";
+    }
 }

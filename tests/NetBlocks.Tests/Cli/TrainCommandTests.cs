@@ -111,7 +111,7 @@ public class TrainCommandTests : IDisposable
         var full = LastJson(stdout);
 
         var outDir = Path.Combine(_dir, "killed");
-        var (_, err) = ChildProcess.RunAndSignal(TrainArgs(outDir, data: data), "epoch 2/3 ", "KILL");
+        var (_, err) = ChildProcess.RunAndSignal([.. TrainArgs(outDir, data: data), "--hold-at", "epoch 2/3 "], "holding after this line", "KILL");
         Assert.Contains("epoch 1/3: train loss", err);
         Assert.DoesNotContain("epoch 2/3: train loss", err);
 
@@ -130,7 +130,7 @@ public class TrainCommandTests : IDisposable
         var full = LastJson(stdout);
 
         var outDir = Path.Combine(_dir, "interrupted");
-        var (exit, err) = ChildProcess.RunAndSignal(TrainArgs(outDir, data: data), "epoch 2/3 ", "INT");
+        var (exit, err) = ChildProcess.RunAndSignal([.. TrainArgs(outDir, data: data), "--hold-at", "epoch 2/3 "], "holding after this line", "INT");
         Assert.Equal(130, exit);
         Assert.Contains("stopping after this step", err);
         Assert.Contains($"netblocks train regnetx32 --out {outDir} --resume 1", err);

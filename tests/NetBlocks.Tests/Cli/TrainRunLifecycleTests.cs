@@ -188,7 +188,7 @@ public class TrainRunLifecycleTests : IDisposable
         var data = TinyFashionMnist.Create(Path.Combine(_dir, "data-2000"), train: 2000);
         string[] args = ["train", "regnetx32", "--resize", "28", "--epochs", "2", "--batch", "32", "--lr", "0.05", "--seed", "3",
                          "--threads", "2", "--data", data, "--no-verify", "--out", Out];
-        var (exit, err) = ChildProcess.RunAndSignal(args, "epoch 2/2 ", "TERM");
+        var (exit, err) = ChildProcess.RunAndSignal([.. args, "--hold-at", "epoch 2/2 "], "holding after this line", "TERM");
         Assert.Equal(130, exit);
         Assert.Contains("SIGTERM: stopping after this step", err);
         var run = Assert.Single(Runs());

@@ -63,4 +63,16 @@ public class FiniteJsonTests
         Assert.Equal(JsonValueKind.Null, doc.RootElement.GetProperty("images_per_s").ValueKind);
         Assert.Equal(JsonValueKind.Null, doc.RootElement.GetProperty("gflops").ValueKind);
     }
+
+    [Fact]
+    public void GemmBenchJsonOfARunTooShortToTimeIsValidJson()
+    {
+        // a median of 0 s (below the timer's resolution) makes the rate +∞, which JSON cannot hold
+        var r = new GemmBenchResult(Size: 1, Threads: 1, Repetitions: 3, Seconds: [0, 0, 0]);
+        Assert.True(double.IsPositiveInfinity(r.Gflops));
+        using var doc = JsonDocument.Parse(BenchReport.Json(r));
+        Assert.Equal(JsonValueKind.Null, doc.RootElement.GetProperty("gflops").ValueKind);
+        Assert.Equal(0, doc.RootElement.GetProperty("median_s").GetDouble());
+        Assert.Equal(1, doc.RootElement.GetProperty("size").GetInt32());
+    }
 }
