@@ -1,3 +1,4 @@
+using NetBlocks.Analysis;
 using NetBlocks.Autograd;
 using NetBlocks.Data;
 using NetBlocks.Functional;
@@ -36,7 +37,8 @@ public sealed class InferenceModel
     /// <summary>Keys of a training checkpoint that are not the model's (the optimizer's momentum buffers).</summary>
     private const string IgnoredPrefix = "optimizer.";
 
-    public static InferenceModel Load(string path, string? model = null, int? resize = null, int? classes = null)
+    /// <param name="memory">What memory inference may take (default: <see cref="MemoryBudget.Read"/>; tests pass a fixed one).</param>
+    public static InferenceModel Load(string path, string? model = null, int? resize = null, int? classes = null, Func<MemoryBudget>? memory = null)
     {
         if (Directory.Exists(path))
             throw new ArgumentException($"{path} is a folder; give a checkpoint file, e.g. {Path.Combine(path, TrainingWorkflow.WeightsFile)} or {Path.Combine(path, TrainingWorkflow.CheckpointFile)}");
@@ -63,6 +65,14 @@ public sealed class InferenceModel
         Module module;
         using (ParameterBudget.Limit(held, $"{path}: {name} at {size}×{size} with {k} classes"))
             module = ModelZoo.CreateBuilt(name, [1, 1, size.Value, size.Value], new ModelOptions(1, k.Value));
+        // The input size is metadata too, which no byte count can justify: a small NiN "at 15000×15000" holds few
+        // weights but needs gigabytes of activations per image. Refuse what one image cannot fit before any forward.
+        var need = ModelAnalyzer.Analyze(module, [1, 1, size.Value, size.Value], name).Memory.InferenceBytes;
+        var budget = (memory ?? MemoryBudget.Read)();
+        if (need > budget.AvailableBytes)
+            throw new InsufficientMemoryException(
+                $"{path}: {name} at {size}×{size} needs about {MemoryBudget.Format(need)} to classify one image, more than the " +
+                $"{MemoryBudget.Format(budget.AvailableBytes)} available ({budget.Source}); if the file's input size is wrong, pass --resize");
         Checkpoint.Load(module, file, ignorePrefix: IgnoredPrefix);
         return new InferenceModel(module, name, size.Value, k.Value);
     }

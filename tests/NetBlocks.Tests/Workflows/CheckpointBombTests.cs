@@ -74,4 +74,21 @@ public sealed class CheckpointBombTests : IDisposable
         }
         _ = new Linear(2, 1); // no budget outside the scope
     }
+
+    [Fact]
+    public void AnInputSizeInTheMetadataThatNoImageCouldBeClassifiedAtIsRefusedBeforeAnyForward()
+    {
+        // nin/8's weights do not depend on the input size, so the weight check passes; 15000×15000 needs GBs per image
+        var model = NetBlocks.Models.ModelZoo.CreateBuilt("nin/8", [1, 1, 96, 96]);
+        var path = Path.Combine(_dir, "huge-input.safetensors");
+        Checkpoint.Save(model, path, new Dictionary<string, string> { ["model"] = "nin/8", ["resize"] = "15000", ["classes"] = "10" });
+        var budget = () => new MemoryBudget(1L << 30, "a test's 1 GiB");
+
+        var e = Assert.Throws<InsufficientMemoryException>(() => InferenceModel.Load(path, memory: budget));
+        Assert.StartsWith($"{path}: nin/8 at 15000×15000 needs about ", e.Message);
+        Assert.EndsWith("to classify one image, more than the 1.0 GiB available (a test's 1 GiB); if the file's input size is wrong, pass --resize", e.Message);
+
+        // the same file at the size it was trained at loads within that budget
+        Assert.Equal(96, InferenceModel.Load(path, resize: 96, memory: budget).Resize);
+    }
 }
