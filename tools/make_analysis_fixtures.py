@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Reference numbers for NetBlocks' model analysis (src/NetBlocks/Analysis), computed in PyTorch.
+"""Reference numbers for NetBlocks' model analysis (src/NetBlocks.Models/Analysis), computed in PyTorch.
 
 Usage:
     /usr/bin/python3 tools/make_analysis_fixtures.py            # (re)write every fixture

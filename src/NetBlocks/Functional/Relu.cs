@@ -21,7 +21,7 @@ public static partial class F
     /// (<see cref="Tensor.CanBeOverwritten"/>), else as <see cref="Relu"/>. The same values and gradients; one buffer of
     /// x's size less, which for VGG and NiN are the largest activations (PyTorch's ReLU(inplace=True)).
     /// </summary>
-    internal static Tensor ReluConsuming(Tensor x)
+    public static Tensor ReluConsuming(Tensor x)
     {
         if (!x.CanBeOverwritten) return Relu(x);
         using var profile = OpProfiler.Scope("Relu");

@@ -64,6 +64,11 @@ public static unsafe partial class Gemm
         ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc)
         => Sgemm(ForcedPath, ThreadsFor(m, n, k), transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 
+    /// <summary>The span form on the best supported path with an explicit thread count (the GEMM benchmark).</summary>
+    public static void Sgemm(int threads, bool transA, bool transB, int m, int n, int k, float alpha,
+        ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc)
+        => Sgemm(GemmPath.Auto, threads, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+
     /// <summary>The span form with an explicit path and thread count (benchmarks): sizes and span lengths are checked before the kernel runs.</summary>
     internal static void Sgemm(GemmPath path, int threads, bool transA, bool transB, int m, int n, int k, float alpha,
         ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc)

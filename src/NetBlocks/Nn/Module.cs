@@ -90,7 +90,7 @@ public abstract class Module
     /// (e.g. a convolution's output consumed by ReLU, whose backward reads only its own output). Backward() would free
     /// it anyway; freeing it now keeps peak training memory at what backward really needs, as PyTorch does.
     /// </summary>
-    protected internal static void Done(Tensor t)
+    public static void Done(Tensor t)
     {
         if (!Autograd.GradMode.IsEnabled || (t.GradFn is not null && t.BackwardReaders == 0)) t.Release();
     }
@@ -121,7 +121,13 @@ public abstract class Module
     /// Set by Analysis.ShapeTrace for one shape pass on this thread, so analysis learns each layer's shapes without a
     /// method per layer type; null otherwise.
     /// </summary>
-    [ThreadStatic] internal static Action<Module, int[], int[]>? BuildObserver;
+    public static Action<Module, int[], int[]>? BuildObserver
+    {
+        get => t_buildObserver;
+        set => t_buildObserver = value;
+    }
+
+    [ThreadStatic] private static Action<Module, int[], int[]>? t_buildObserver;
 
     protected abstract int[] InferShape(int[] input);
 

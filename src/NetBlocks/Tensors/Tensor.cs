@@ -49,6 +49,19 @@ public sealed partial class Tensor
     internal float[] RawData { get { ThrowIfReleased(); return _storage.Data; } }
     internal int Offset => _offset;
 
+    /// <summary>
+    /// The elements as <see cref="Memory{T}"/>, for code that fills a tensor from several threads (a data loader's
+    /// batch). Valid while the tensor is not released: do not keep it beyond that. Throws if the tensor was released.
+    /// </summary>
+    public Memory<float> Memory
+    {
+        get
+        {
+            ThrowIfReleased();
+            return new Memory<float>(_storage.Data, _offset, Numel);
+        }
+    }
+
     /// <summary>A copy of the elements.</summary>
     public float[] ToArray() => Span.ToArray();
 
@@ -73,7 +86,7 @@ public sealed partial class Tensor
     /// Gives this tensor's buffer back (shared views keep it alive). Done by Backward() for the graph's
     /// intermediates and by modules for their no-grad intermediates; users do not need to call it.
     /// </summary>
-    internal void Release()
+    public void Release()
     {
         if (_released) return;
         _released = true;

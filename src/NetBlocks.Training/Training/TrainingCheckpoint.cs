@@ -11,6 +11,10 @@ namespace NetBlocks.Training;
 /// </summary>
 public static class TrainingCheckpoint
 {
+    /// <summary>A run folder's resumable checkpoint (weights, optimizer state, settings, progress).</summary>
+    public const string FileName = "checkpoint.safetensors";
+    /// <summary>A run folder's final weights (with the settings as metadata), what eval, predict and export read.</summary>
+    public const string WeightsFileName = "model.safetensors";
     public const string OptimizerPrefix = "optimizer.momentum_buffer.";
     public const string SettingsKey = "netblocks.settings";
     public const string ProgressKey = "netblocks.progress";
@@ -21,7 +25,7 @@ public static class TrainingCheckpoint
         var extra = new List<SafeTensor>();
         for (int i = 0; i < names.Length; i++)
             if (optimizer.MomentumBuffer(i) is { } buf)
-                extra.Add(new SafeTensor(OptimizerPrefix + names[i], buf.ShapeArray.ToArray(), buf.ToArray()));
+                extra.Add(new SafeTensor(OptimizerPrefix + names[i], buf.Shape.ToArray(), buf.ToArray()));
         var meta = new Dictionary<string, string>
         {
             ["format"] = "pt",

@@ -46,7 +46,7 @@ public static class GemmBenchmark
         for (int i = 0; i < warmup + repetitions; i++)
         {
             long start = Stopwatch.GetTimestamp();
-            Gemm.Sgemm(GemmPath.Auto, threads, false, false, size, size, size, 1f, a, size, b, size, 0f, c, size);
+            Gemm.Sgemm(threads, false, false, size, size, size, 1f, a, size, b, size, 0f, c, size);
             if (i >= warmup) times[i - warmup] = Stopwatch.GetElapsedTime(start).TotalSeconds;
         }
         return new GemmBenchResult(size, threads, repetitions, times);

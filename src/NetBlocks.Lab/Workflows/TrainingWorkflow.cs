@@ -37,8 +37,8 @@ public sealed class TrainingWorkflow(TextWriter log, ProgressReporter progress, 
 {
     private readonly Func<MemoryBudget> _memory = memory ?? MemoryBudget.Read;
 
-    public const string CheckpointFile = "checkpoint.safetensors";
-    public const string WeightsFile = "model.safetensors";
+    public const string CheckpointFile = TrainingCheckpoint.FileName;
+    public const string WeightsFile = TrainingCheckpoint.WeightsFileName;
 
     /// <summary>Training steps timed (after the first, which warms up) before the time per epoch is printed.</summary>
     public const int TimedSteps = 3;

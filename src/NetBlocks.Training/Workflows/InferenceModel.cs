@@ -41,7 +41,7 @@ public sealed class InferenceModel
     public static InferenceModel Load(string path, string? model = null, int? resize = null, int? classes = null, Func<MemoryBudget>? memory = null)
     {
         if (Directory.Exists(path))
-            throw new ArgumentException($"{path} is a folder; give a checkpoint file, e.g. {Path.Combine(path, TrainingWorkflow.WeightsFile)} or {Path.Combine(path, TrainingWorkflow.CheckpointFile)}");
+            throw new ArgumentException($"{path} is a folder; give a checkpoint file, e.g. {Path.Combine(path, TrainingCheckpoint.WeightsFileName)} or {Path.Combine(path, TrainingCheckpoint.FileName)}");
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such checkpoint file");
         if (resize is < 1) throw new ArgumentException($"--resize must be a whole number ≥ 1, got {resize}");
         var file = SafeTensors.Read(path);

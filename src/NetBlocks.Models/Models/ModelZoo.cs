@@ -28,7 +28,7 @@ public sealed record ModelPreset(string Name, string Family, string Description,
 /// <c>regnetx32:block=resnet</c>, <c>nin:convs=3</c>, <c>regnetx-400mf:rounding=torchvision</c>) or a family
 /// (<c>vgg:</c>, <c>vgg-bn:</c>, <c>nin:</c>, <c>alexnet:</c>, <c>anynet:</c>, <c>regnet:</c>). Items are separated by ',' or ';'.
 /// VGG and NiN heads take a width divisor: <c>vgg16/4</c> = <c>vgg16:div=4</c>. Every family accepts
-/// <c>init=d2l|pycls|default</c>. See src/NetBlocks/Models/README.md for each family's grammar.
+/// <c>init=d2l|pycls|default</c>. See src/NetBlocks.Models/Models/README.md for each family's grammar.
 /// </summary>
 public static class ModelZoo
 {

@@ -185,7 +185,7 @@ public sealed class DataLoader : IDisposable
         }
 
         var x = Tensor.Empty(size, 1, _pipeline.OutHeight, _pipeline.OutWidth);
-        var body = new BatchBody(this, indices, augment, x.RawData, x.Offset,
+        var body = new BatchBody(this, indices, augment, x.Memory,
                                  chunk: Math.Max(1, (1 << 16) / _pipeline.OutSize));
         int chunks = (size + body.Chunk - 1) / body.Chunk;
         if (parallel) Threading.For(chunks, ref body);
@@ -194,7 +194,7 @@ public sealed class DataLoader : IDisposable
     }
 
     private readonly struct BatchBody(DataLoader loader, int[] indices, ImagePipeline.Augmentation[] augment,
-                                      float[] output, int offset, int chunk) : IParallelBody
+                                      Memory<float> output, int chunk) : IParallelBody
     {
         public int Chunk => chunk;
 
@@ -204,7 +204,7 @@ public sealed class DataLoader : IDisposable
             var p = loader._pipeline;
             int end = Math.Min(indices.Length, (c + 1) * chunk);
             for (int i = c * chunk; i < end; i++)
-                p.Apply(loader.Dataset.Image(indices[i]), output.AsSpan(offset + i * p.OutSize, p.OutSize), scratch, augment[i]);
+                p.Apply(loader.Dataset.Image(indices[i]), output.Span.Slice(i * p.OutSize, p.OutSize), scratch, augment[i]);
         }
     }
 
