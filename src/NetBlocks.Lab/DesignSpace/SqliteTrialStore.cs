@@ -1,5 +1,6 @@
 using System.Data.Common;
 using Microsoft.Data.Sqlite;
+using NetBlocks.Storage;
 
 namespace NetBlocks.DesignSpace;
 
@@ -43,12 +44,6 @@ public sealed class SqliteTrialStore : SqlTrialStore
         CREATE INDEX IF NOT EXISTS trials_by_status ON trials (sweep, status, idx);
         """;
 
-    private static readonly Lazy<bool> NativeLibrary = new(() =>
-    {
-        SQLitePCL.Batteries_V2.Init();
-        return true;
-    });
-
     private readonly SqliteConnection connection;
     private readonly Lock gate = new();
     private bool disposed;
@@ -58,29 +53,15 @@ public sealed class SqliteTrialStore : SqlTrialStore
     public SqliteTrialStore(string path, TimeSpan? busyTimeout = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
-        _ = NativeLibrary.Value;
         Location = path;
-        if (Directory.Exists(path)) throw new IOException($"sweep store {path} is a directory, not a file");
-        var dir = Path.GetDirectoryName(Path.GetFullPath(path));
-        if (dir is not null) Directory.CreateDirectory(dir);
         var timeout = busyTimeout ?? TimeSpan.FromSeconds(30);
-        connection = new SqliteConnection(new SqliteConnectionStringBuilder
-        {
-            DataSource = path,
-            Mode = SqliteOpenMode.ReadWriteCreate,
-            Pooling = false,
-            DefaultTimeout = Math.Max(1, (int)Math.Ceiling(timeout.TotalSeconds)),
-        }.ToString());
+        connection = SqliteFile.Connection(path, "sweep store", timeout);
         try
         {
             Guard(() =>
             {
                 connection.Open();
-                Execute(connection, null, $"PRAGMA busy_timeout = {(long)timeout.TotalMilliseconds}");
-                Execute(connection, null, "PRAGMA foreign_keys = ON");
-                if (!string.Equals(Scalar(connection, null, "PRAGMA journal_mode") as string, "wal", StringComparison.OrdinalIgnoreCase))
-                    Scalar(connection, null, "PRAGMA journal_mode = WAL");
-                Execute(connection, null, "PRAGMA synchronous = NORMAL");
+                SqliteFile.Configure(connection, timeout);
                 using var tx = connection.BeginTransaction(deferred: false);
                 Execute(connection, tx, Schema);
                 Migrate(connection, tx);

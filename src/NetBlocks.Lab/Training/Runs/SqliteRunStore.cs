@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.Data.Sqlite;
+using NetBlocks.Storage;
 
 namespace NetBlocks.Training.Runs;
 
@@ -60,12 +61,6 @@ public sealed class SqliteRunStore : IRunStore
     /// <summary>The schema version this build writes; a file with a newer one is refused rather than misread.</summary>
     public static int SchemaVersion => Migrations.Length;
 
-    private static readonly Lazy<bool> NativeLibrary = new(() =>
-    {
-        SQLitePCL.Batteries_V2.Init();
-        return true;
-    });
-
     private readonly SqliteConnection connection;
     private readonly Func<DateTime> utcNow;
     private readonly Lock gate = new();
@@ -80,34 +75,16 @@ public sealed class SqliteRunStore : IRunStore
     public SqliteRunStore(string databasePath, TimeSpan? busyTimeout = null, Func<DateTime>? utcNow = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(databasePath);
-        _ = NativeLibrary.Value;
         DatabasePath = databasePath;
         var timeout = busyTimeout ?? TimeSpan.FromSeconds(30);
         this.utcNow = utcNow ?? (() => DateTime.UtcNow);
-        if (Directory.Exists(databasePath))
-            throw new IOException($"run database {databasePath} is a directory, not a file");
-        var directory = Path.GetDirectoryName(Path.GetFullPath(databasePath));
-        if (directory is not null) Directory.CreateDirectory(directory);
-
-        connection = new SqliteConnection(new SqliteConnectionStringBuilder
-        {
-            DataSource = databasePath,
-            Mode = SqliteOpenMode.ReadWriteCreate,
-            Pooling = false, // Dispose really closes the file, so a finished run leaves no handle behind
-            DefaultTimeout = Math.Max(1, (int)Math.Ceiling(timeout.TotalSeconds)),
-        }.ToString());
+        connection = SqliteFile.Connection(databasePath, "run database", timeout);
         try
         {
             Guard(() =>
             {
                 connection.Open();
-                Execute(null, $"PRAGMA busy_timeout = {(long)timeout.TotalMilliseconds}");
-                Execute(null, "PRAGMA foreign_keys = ON");
-                // WAL is a property of the file: set once, then every connection (other processes too) uses it.
-                if (!string.Equals(Scalar(null, "PRAGMA journal_mode") as string, "wal", StringComparison.OrdinalIgnoreCase))
-                    Scalar(null, "PRAGMA journal_mode = WAL");
-                // In WAL mode NORMAL loses no committed transaction when the process dies, only on power loss.
-                Execute(null, "PRAGMA synchronous = NORMAL");
+                SqliteFile.Configure(connection, timeout);
                 Migrate();
                 return 0;
             });
