@@ -1,8 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using NetBlocks.Data;
-using NetBlocks.Models;
-using NetBlocks.Tensors;
 using NetBlocks.Training;
 using NetBlocks.Workflows;
 
@@ -66,20 +64,16 @@ public sealed class FashionMnistTrialRunner(string? dataDir, bool verifyHashes =
     public TrialResult Run(TrialClaim claim, SweepDefinition sweep, int threads, CancellationToken cancel)
     {
         var settings = sweep.Settings.ForModel(claim.Spec, threads);
-        var (train, val) = FashionMnistData.Loaders(Data(), settings);
-        using var _t = train;
-        using var _v = val;
-        RandomGenerator.ManualSeed(settings.Seed);
-        var model = ModelZoo.CreateBuilt(claim.Spec, [settings.Batch, 1, settings.Resize, settings.Resize], new ModelOptions(1, settings.Classes));
+        using var session = TrainingSession.Create(Data(), settings);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
-        var trainer = new Trainer(model, settings, new StopWhenDiverged(stop));
+        var trainer = session.Trainer(new StopWhenDiverged(stop));
         var checkpoint = Path.Combine(ScratchFolder, $"netblocks-trial-{Environment.ProcessId}-{claim.Id}-{Guid.NewGuid():N}.safetensors");
         var clock = Stopwatch.StartNew();
         TrialResult Diverged(string reason) => TrialResult.Diverge(settings.Classes, clock.Elapsed.TotalSeconds, trainer.Progress.History, reason);
         TrainingOutcome outcome;
         try
         {
-            outcome = trainer.Fit(train, val, checkpoint, stop.Token);
+            outcome = trainer.Fit(session.Train, session.Val, checkpoint, stop.Token);
         }
         catch (TrainingDivergedException e)
         {

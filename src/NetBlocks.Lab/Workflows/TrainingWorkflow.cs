@@ -3,12 +3,9 @@ using System.Globalization;
 using NetBlocks.Analysis;
 using NetBlocks.Data;
 using NetBlocks.Kernels;
-using NetBlocks.Models;
-using NetBlocks.Nn;
 using NetBlocks.Reporting.Charts;
 using NetBlocks.Reporting.Terminal;
 using NetBlocks.Serialization;
-using NetBlocks.Tensors;
 using NetBlocks.Training;
 using NetBlocks.Training.Runs;
 
@@ -73,32 +70,29 @@ public sealed class TrainingWorkflow(TextWriter log, ProgressReporter progress, 
     }
 
     /// <summary>The loaders and the built model for the settings, after checking that the model fits in memory.</summary>
-    private sealed record Prepared(LoaderBatchSource Train, LoaderBatchSource Val, Module Model, MemoryEstimate Memory) : IDisposable
+    private sealed record Prepared(TrainingSession Session, MemoryEstimate Memory) : IDisposable
     {
-        public void Dispose() { Train.Dispose(); Val.Dispose(); }
+        public void Dispose() => Session.Dispose();
     }
 
     private Prepared Prepare(TrainRequest request, TrainingSettings settings)
     {
         var data = FashionMnistData.Load(request.DataDir, request.VerifyData);
-        var (train, val) = FashionMnistData.Loaders(data, settings);
+        TrainingSession session;
+        try { session = TrainingSession.Create(data, settings); }
+        catch (OutOfMemoryException) { throw new InsufficientMemoryException(TrainingMemory.ParametersDoNotFit(settings)); }
         try
         {
-            RandomGenerator.ManualSeed(settings.Seed);
-            int batch = Math.Min(settings.Batch, Math.Max(1, train.Count));
-            Module model;
-            try { model = ModelZoo.CreateBuilt(settings.Model, [settings.Batch, 1, settings.Resize, settings.Resize], new ModelOptions(1, settings.Classes)); }
-            catch (OutOfMemoryException) { throw new InsufficientMemoryException(TrainingMemory.ParametersDoNotFit(settings)); }
-            var memory = ModelAnalyzer.Analyze(model, [batch, 1, settings.Resize, settings.Resize], settings.Model).Memory;
+            int batch = Math.Min(settings.Batch, Math.Max(1, session.Train.Count));
+            var memory = ModelAnalyzer.Analyze(session.Model, [batch, 1, settings.Resize, settings.Resize], settings.Model).Memory;
             var budget = _memory();
             if (memory.TrainingBytes > budget.AvailableBytes)
                 throw new InsufficientMemoryException(TrainingMemory.TooLarge(settings, batch, memory, budget));
-            return new Prepared(train, val, model, memory);
+            return new Prepared(session, memory);
         }
         catch
         {
-            train.Dispose();
-            val.Dispose();
+            session.Dispose();
             throw;
         }
     }
@@ -107,12 +101,13 @@ public sealed class TrainingWorkflow(TextWriter log, ProgressReporter progress, 
     private TrainResult Train(TrainRequest request, SqliteRunStore store, Start start, Prepared prepared, CancellationToken cancel)
     {
         var (settings, runId, runDir, resumeFrom, _) = start;
-        var (train, val, model, memory) = prepared;
+        var (session, memory) = prepared;
+        var (train, val, model) = (session.Train, session.Val, session.Model);
         try
         {
             Threading.Threads = settings.Threads;
             var observer = new RunObserver(settings, store, runId, runDir, log, progress);
-            var trainer = new Trainer(model, settings, observer);
+            var trainer = session.Trainer(observer);
             observer.Source = () => trainer.Progress;
             trainer.Progress.RunId = runId;
             var checkpoint = Path.Combine(runDir, CheckpointFile);
