@@ -11,6 +11,7 @@
 # Every knob is a variable; the defaults are the study's recipe. The pilot (toy size, minutes):
 #   N=3 N_FIDELITY=3 N_PG=2 LIMIT_TRAIN=500 LIMIT_VAL=200 FULL_EPOCHS=1 FULL_LIMIT_TRAIN=500 SEEDS="1" OUT=study-pilot bench/design_study.sh
 # Sweeps already in the store are continued, not recreated, so an interrupted study resumes where it stopped.
+# ROUND=K trains part 1 in rounds of K trials per space (see part 1).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -48,16 +49,24 @@ nb() { $NETBLOCKS "$@"; }
 mkdir -p "$OUT/json"
 RECIPE=(--resize "$RESIZE" --limit-train "$LIMIT_TRAIN" --limit-val "$LIMIT_VAL" --batch "$BATCH" --lr "$LR" --seed "$SEED")
 
-# sweep NAME STORE CREATE-OPTIONS…: creates the sweep unless the store has it, then trains what is left.
-sweep() {
+# create NAME STORE CREATE-OPTIONS…: creates the sweep unless the store has it.
+create() {
   local name=$1 store=$2; shift 2
   if ! nb sweep status "$name" --store "$store" >/dev/null 2>&1; then
     nb sweep create "$name" "$@" --store "$store"
   fi
+}
+
+# train_sweep NAME STORE [RUN-OPTIONS…]: trains what is left of the sweep (or --max-trials K of it).
+train_sweep() {
+  local name=$1 store=$2; shift 2
   SECONDS=0
-  nb sweep run "$name" --workers "$WORKERS" --threads 1 --data "$DATA" --store "$store"
+  nb sweep run "$name" --workers "$WORKERS" --threads 1 --data "$DATA" --store "$store" "$@"
   echo "$name: $SECONDS s of training in this call" | tee -a "$OUT/timings.txt"
 }
+
+# sweep NAME STORE CREATE-OPTIONS…: creates the sweep unless the store has it, then trains what is left.
+sweep() { create "$@"; train_sweep "$1" "$2"; }
 
 report() { # report JSON-NAME SWEEP…
   local json=$1; shift
@@ -66,10 +75,18 @@ report() { # report JSON-NAME SWEEP…
 
 echo "recipe: --epochs $EPOCHS ${RECIPE[*]}; band $MACS; N=$N" | tee "$OUT/recipe.txt"
 
-# 1. the papers' design spaces
-for space in anynetx-a anynetx-b anynetx-c anynetx-d anynetx-e regnet; do
-  sweep "$space" "$STORE" --space "$space" --samples "$N" --macs "$MACS" --epochs "$EPOCHS" "${RECIPE[@]}"
+# 1. the papers' design spaces. ROUND=K trains them K trials per space in turn (the trials in each sweep's sampled
+#    order), so a study stopped early leaves every space with the same n; by default each sweep runs to its end.
+SPACES=(anynetx-a anynetx-b anynetx-c anynetx-d anynetx-e regnet)
+for space in "${SPACES[@]}"; do
+  create "$space" "$STORE" --space "$space" --samples "$N" --macs "$MACS" --epochs "$EPOCHS" "${RECIPE[@]}"
 done
+if [[ -n "${ROUND:-}" ]]; then
+  for ((done_ = 0; done_ < N; done_ += ROUND)); do
+    for space in "${SPACES[@]}"; do train_sweep "$space" "$STORE" --max-trials "$ROUND"; done
+  done
+fi
+for space in "${SPACES[@]}"; do train_sweep "$space" "$STORE"; done
 report spaces anynetx-a anynetx-b anynetx-c anynetx-d anynetx-e regnet
 for pair in "anynetx-a anynetx-b" "anynetx-b anynetx-c" "anynetx-c anynetx-d" "anynetx-d anynetx-e" "anynetx-e regnet"; do
   set -- $pair
