@@ -19,7 +19,8 @@ public static class SweepFormatter
         sb.AppendLine(Inv, $"sweep {sweep.Name}: {DesignSpaces.Describe(sweep.Space)}");
         sb.AppendLine(Inv, $"  store {location}; created {sweep.CreatedUtc:yyyy-MM-dd HH:mm} UTC; macs {Band(sweep.Macs)}, params {Band(sweep.Params)}");
         sb.AppendLine(Inv, $"  trials train {t.Epochs} epoch(s) at {t.Resize}×{t.Resize} on {Limit(t.LimitTrain)} images (val {Limit(t.LimitVal)}), lr {t.LearningRate}, batch {t.Batch}, seed {t.Seed}");
-        sb.AppendLine(Inv, $"  {s.N} trials: {s.Done} done, {s.Running} running, {s.Pending} pending, {s.Failed} failed");
+        int diverged = s.AllDone.Count(r => r.Diverged);
+        sb.AppendLine(Inv, $"  {s.N} trials: {s.Done} done{(diverged > 0 ? $" ({diverged} diverged: chance-level error)" : "")}, {s.Running} running, {s.Pending} pending, {s.Failed} failed");
         foreach (var r in trials.Where(r => r.Status == TrialStatus.Running))
             sb.AppendLine(Inv, $"    running: trial {r.Index} (attempt {r.Attempts}) on {r.Worker}");
         foreach (var r in s.FailedTrials)
@@ -59,6 +60,7 @@ public static class SweepFormatter
                 ["space"] = s.Space,
                 ["n"] = s.N,
                 ["done"] = s.Done,
+                ["diverged"] = s.AllDone.Count(r => r.Diverged),
                 ["failed"] = s.Failed,
                 ["pending"] = s.Pending,
                 ["running"] = s.Running,
@@ -122,7 +124,7 @@ public static class SweepFormatter
     private static JsonNode TrialJson(TrialRecord t) => new JsonObject
     {
         ["trial"] = t.Index, ["spec"] = t.Spec, ["error"] = Num(t.Error ?? double.NaN), ["params"] = t.Params, ["macs"] = t.Macs,
-        ["seconds"] = Num(t.Seconds ?? double.NaN),
+        ["seconds"] = Num(t.Seconds ?? double.NaN), ["diverged"] = t.Diverged,
     };
 
     private static JsonArray Steps(Edf edf) => new([.. edf.Steps.Select(p => (JsonNode)new JsonArray(Num(p.X), Num(p.F)))]);

@@ -97,7 +97,13 @@ public sealed class SweepCliTests : IDisposable
         var report = CliRunner.Run("sweep", "report", "wild", "--out", dir["wild-report"], "--json", "--store", Store);
         Assert.True(report.Code == 0, report.Err);
         using var json = JsonDocument.Parse(report.Out);
-        Assert.Equal(2, json.RootElement.GetProperty("sweeps")[0].GetProperty("done").GetInt32()); // both stay in the EDF
+        var sweep = json.RootElement.GetProperty("sweeps")[0];
+        Assert.Equal(2, sweep.GetProperty("done").GetInt32()); // both stay in the EDF
+        Assert.Equal(2, sweep.GetProperty("diverged").GetInt32());
+        Assert.All(sweep.GetProperty("trials").EnumerateArray(), t => Assert.True(t.GetProperty("diverged").GetBoolean()));
+        var status = CliRunner.Run("sweep", "status", "wild", "--store", Store);
+        Assert.True(status.Code == 0, status.Err);
+        Assert.Contains("2 trials: 2 done (2 diverged: chance-level error), 0 running, 0 pending, 0 failed", status.Out);
     }
 
     [Fact]
