@@ -28,62 +28,60 @@ public static class BenchReport
         return sb.ToString();
     }
 
-    public static string Json(BenchResult r)
+    public static string Json(BenchResult r) => JsonLine(w =>
     {
-        using var stream = new MemoryStream();
-        using (var w = new Utf8JsonWriter(stream))
+        w.WriteStartObject();
+        w.WriteString("mode", r.Mode);
+        w.WriteString("model", r.Model);
+        w.WriteNumber("resize", r.Resize);
+        w.WriteNumber("batch", r.Batch);
+        w.WriteNumber("threads", r.Threads);
+        w.WriteNumber("steps", r.Steps);
+        w.WriteNumberOrNull("images_per_s", Math.Round(r.ImagesPerSecond, 3));
+        w.WriteNumberOrNull("median_step_s", Math.Round(r.MedianStepSeconds, 6));
+        w.WriteNumberOrNull("min_step_s", Math.Round(r.MinStepSeconds, 6));
+        w.WriteNumberOrNull("gflops", Math.Round(r.Gflops, 3));
+        w.WriteNumber("macs_per_image", r.MacsPerImage);
+        w.WriteNumber("peak_bytes", r.PeakBytes);
+        w.WriteNumber("pool_allocated_bytes", r.PoolAllocatedBytes);
+        w.WriteNumber("pool_retained_bytes", r.PoolRetainedBytes);
+        w.WriteNumberOrNull("gc_bytes_per_step", Math.Round(r.GcBytesPerStep));
+        w.WriteNumberOrNull("gc_bytes_per_step_calling_thread", Math.Round(r.GcBytesPerStepCallingThread));
+        w.WriteNumber("gen0_collections", r.Gen0Collections);
+        w.WriteNumber("gen2_collections", r.Gen2Collections);
+        w.WriteStartArray("step_s");
+        foreach (var t in r.StepSeconds) w.WriteNumberOrNullValue(Math.Round(t, 6));
+        w.WriteEndArray();
+        if (r.Profile.Count > 0)
         {
-            w.WriteStartObject();
-            w.WriteString("mode", r.Mode);
-            w.WriteString("model", r.Model);
-            w.WriteNumber("resize", r.Resize);
-            w.WriteNumber("batch", r.Batch);
-            w.WriteNumber("threads", r.Threads);
-            w.WriteNumber("steps", r.Steps);
-            w.WriteNumberOrNull("images_per_s", Math.Round(r.ImagesPerSecond, 3));
-            w.WriteNumberOrNull("median_step_s", Math.Round(r.MedianStepSeconds, 6));
-            w.WriteNumberOrNull("min_step_s", Math.Round(r.MinStepSeconds, 6));
-            w.WriteNumberOrNull("gflops", Math.Round(r.Gflops, 3));
-            w.WriteNumber("macs_per_image", r.MacsPerImage);
-            w.WriteNumber("peak_bytes", r.PeakBytes);
-            w.WriteNumber("pool_allocated_bytes", r.PoolAllocatedBytes);
-            w.WriteNumber("pool_retained_bytes", r.PoolRetainedBytes);
-            w.WriteNumberOrNull("gc_bytes_per_step", Math.Round(r.GcBytesPerStep));
-            w.WriteNumberOrNull("gc_bytes_per_step_calling_thread", Math.Round(r.GcBytesPerStepCallingThread));
-            w.WriteNumber("gen0_collections", r.Gen0Collections);
-            w.WriteNumber("gen2_collections", r.Gen2Collections);
-            w.WriteStartArray("step_s");
-            foreach (var t in r.StepSeconds) w.WriteNumberOrNullValue(Math.Round(t, 6));
-            w.WriteEndArray();
-            if (r.Profile.Count > 0)
-            {
-                w.WriteStartObject("profile_s_per_step");
-                foreach (var p in r.Profile) w.WriteNumberOrNull(p.Op, Math.Round(p.SecondsPerStep, 6));
-                w.WriteEndObject();
-            }
+            w.WriteStartObject("profile_s_per_step");
+            foreach (var p in r.Profile) w.WriteNumberOrNull(p.Op, Math.Round(p.SecondsPerStep, 6));
             w.WriteEndObject();
         }
-        return Encoding.UTF8.GetString(stream.ToArray()) + "\n";
-    }
+        w.WriteEndObject();
+    });
 
     public static string Text(GemmBenchResult r) =>
         string.Create(Inv, $"sgemm {r.Size}×{r.Size}×{r.Size}, {r.Threads} thread(s): {r.Gflops:F1} GFLOP/s (median {r.MedianSeconds * 1e3:F2} ms over {r.Repetitions})\n");
 
-    public static string Json(GemmBenchResult r)
+    public static string Json(GemmBenchResult r) => JsonLine(w =>
+    {
+        w.WriteStartObject();
+        w.WriteString("mode", "gemm");
+        w.WriteNumber("size", r.Size);
+        w.WriteNumber("threads", r.Threads);
+        w.WriteNumber("repetitions", r.Repetitions);
+        w.WriteNumberOrNull("median_s", Math.Round(r.MedianSeconds, 6));
+        // a median below the timer's resolution makes the rate infinite: null, by the rule of FiniteJson
+        w.WriteNumberOrNull("gflops", Math.Round(r.Gflops, 3));
+        w.WriteEndObject();
+    });
+
+    /// <summary>One JSON object on one line, written by <paramref name="write"/> (numbers under the rule of FiniteJson).</summary>
+    private static string JsonLine(Action<Utf8JsonWriter> write)
     {
         using var stream = new MemoryStream();
-        using (var w = new Utf8JsonWriter(stream))
-        {
-            w.WriteStartObject();
-            w.WriteString("mode", "gemm");
-            w.WriteNumber("size", r.Size);
-            w.WriteNumber("threads", r.Threads);
-            w.WriteNumber("repetitions", r.Repetitions);
-            w.WriteNumberOrNull("median_s", Math.Round(r.MedianSeconds, 6));
-            // a median below the timer's resolution makes the rate infinite: null, by the rule of FiniteJson
-            w.WriteNumberOrNull("gflops", Math.Round(r.Gflops, 3));
-            w.WriteEndObject();
-        }
+        using (var w = new Utf8JsonWriter(stream)) write(w);
         return Encoding.UTF8.GetString(stream.ToArray()) + "\n";
     }
 }
