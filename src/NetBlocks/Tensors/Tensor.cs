@@ -23,6 +23,12 @@ public sealed partial class Tensor
         Numel = ShapeUtil.Numel(shape);
     }
 
+    /// <summary>Where the elements live (the CPU for every tensor this build makes, unless a meta tensor).</summary>
+    public Device Device { get; } = Device.Cpu;
+
+    /// <summary>The element type.</summary>
+    public DType DType => DType.Float32;
+
     /// <summary>The dimensions, outermost first.</summary>
     public ReadOnlySpan<int> Shape => _shape;
 
