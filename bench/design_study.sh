@@ -15,7 +15,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-N=${N:-100}                          # models per space
+N=${N:-100}                          # models per space (part 1)
+N_EXERCISE=${N_EXERCISE:-$N}         # models per sweep of the exercises (parts 3, 4 and the search of part 5)
 N_FIDELITY=${N_FIDELITY:-30}         # RegNet models rerun with the long recipe
 N_PG=${N_PG:-$N_FIDELITY}            # RegNet models rerun in PostgreSQL
 EPOCHS=${EPOCHS:-1}                  # the cheap recipe: EPOCHS epochs on LIMIT_TRAIN images at RESIZE×RESIZE,
@@ -73,7 +74,7 @@ report() { # report JSON-NAME SWEEP…
   nb sweep report "$@" --out "$OUT/report-$json" --json --store "$STORE" > "$OUT/json/report-$json.json"
 }
 
-echo "recipe: --epochs $EPOCHS ${RECIPE[*]}; band $MACS; N=$N" | tee "$OUT/recipe.txt"
+echo "recipe: --epochs $EPOCHS ${RECIPE[*]}; band $MACS; N=$N, N_EXERCISE=$N_EXERCISE" | tee "$OUT/recipe.txt"
 
 # 1. the papers' design spaces. ROUND=K trains them K trials per space in turn (the trials in each sweep's sampled
 #    order), so a study stopped early leaves every space with the same n; by default each sweep runs to its end.
@@ -99,17 +100,17 @@ report fidelity regnet regnet-long
 
 # 3. VioNet
 for v in vionet-widths vionet-depths vionet-groups vionet-bottleneck; do
-  sweep "$v" "$STORE" --space "$v" --samples "$N" --macs "$MACS" --epochs "$EPOCHS" "${RECIPE[@]}"
+  sweep "$v" "$STORE" --space "$v" --samples "$N_EXERCISE" --macs "$MACS" --epochs "$EPOCHS" "${RECIPE[@]}"
 done
 report vionet regnet vionet-widths vionet-depths vionet-groups vionet-bottleneck
 
 # 4. MLPs, small and large
-sweep mlp-small "$STORE" --space mlp --widths "$MLP_WIDTHS" --samples "$N" --macs "$MLP_SMALL_MACS" --epochs "$EPOCHS" "${RECIPE[@]}"
-sweep mlp-large "$STORE" --space mlp --widths "$MLP_WIDTHS" --samples "$N" --macs "$MLP_LARGE_MACS" --epochs "$EPOCHS" "${RECIPE[@]}"
+sweep mlp-small "$STORE" --space mlp --widths "$MLP_WIDTHS" --samples "$N_EXERCISE" --macs "$MLP_SMALL_MACS" --epochs "$EPOCHS" "${RECIPE[@]}"
+sweep mlp-large "$STORE" --space mlp --widths "$MLP_WIDTHS" --samples "$N_EXERCISE" --macs "$MLP_LARGE_MACS" --epochs "$EPOCHS" "${RECIPE[@]}"
 report mlp mlp-small mlp-large
 
 # 5. a 4-stage RegNetX that beats regnetx32: search, then SEEDS seeds of the best, regnetx32 and its ResNet-block twin
-sweep regnetx-4stage "$STORE" --space regnet --stages 4 --widths 8..256 --samples "$N" --macs "$X4_MACS" --epochs "$EPOCHS" "${RECIPE[@]}"
+sweep regnetx-4stage "$STORE" --space regnet --stages 4 --widths 8..256 --samples "$N_EXERCISE" --macs "$X4_MACS" --epochs "$EPOCHS" "${RECIPE[@]}"
 report x4 regnetx-4stage
 best=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["sweeps"][0]["best"][0]["spec"])' "$OUT/json/report-x4.json")
 echo "best 4-stage model of the search: $best" | tee -a "$OUT/recipe.txt"
