@@ -11,7 +11,7 @@
 # Every knob is a variable; the defaults are the study's recipe. The pilot (toy size, minutes):
 #   N=3 N_FIDELITY=3 N_PG=2 LIMIT_TRAIN=500 LIMIT_VAL=200 FULL_EPOCHS=1 FULL_LIMIT_TRAIN=500 SEEDS="1" OUT=study-pilot bench/design_study.sh
 # Sweeps already in the store are continued, not recreated, so an interrupted study resumes where it stopped.
-# ROUND=K trains part 1 in rounds of K trials per space (see part 1).
+# ROUND=K trains parts 1, 3 and 4 in rounds of K trials per sweep (see in_rounds); PARTS picks parts and their order.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -41,6 +41,7 @@ OUT=${OUT:-study}
 STORE=${STORE:-$OUT/study.db}
 PG_STORE=${PG_STORE:-}               # postgres://user:pass@host:port/db to run part 6
 NETBLOCKS=${NETBLOCKS:-}
+PARTS=${PARTS:-"1 2 3 4 5 6"}        # which parts to run, in this order (e.g. PARTS="2 6" after part 1)
 
 if [[ -z "$NETBLOCKS" ]]; then
   dotnet build src/NetBlocks.Cli -c Release -v q -nologo >/dev/null
@@ -76,66 +77,89 @@ report() { # report JSON-NAME SWEEP…
 
 echo "recipe: --epochs $EPOCHS ${RECIPE[*]}; band $MACS; N=$N, N_EXERCISE=$N_EXERCISE" | tee "$OUT/recipe.txt"
 
-# 1. the papers' design spaces. ROUND=K trains them K trials per space in turn (the trials in each sweep's sampled
-#    order), so a study stopped early leaves every space with the same n; by default each sweep runs to its end.
-SPACES=(anynetx-a anynetx-b anynetx-c anynetx-d anynetx-e regnet)
-for space in "${SPACES[@]}"; do
-  create "$space" "$STORE" --space "$space" --samples "$N" --macs "$MACS" --epochs "$EPOCHS" "${RECIPE[@]}"
-done
-if [[ -n "${ROUND:-}" ]]; then
-  for ((done_ = 0; done_ < N; done_ += ROUND)); do
-    for space in "${SPACES[@]}"; do train_sweep "$space" "$STORE" --max-trials "$ROUND"; done
+# in_rounds N SWEEP…: with ROUND=K, trains the sweeps K trials each in turn (each in its sampled order) until N, so a
+# study stopped early leaves every sweep of a part with the same n; then (and without ROUND) each sweep to its end.
+in_rounds() {
+  local n=$1; shift
+  if [[ -n "${ROUND:-}" ]]; then
+    for ((done_ = 0; done_ < n; done_ += ROUND)); do
+      for name in "$@"; do train_sweep "$name" "$STORE" --max-trials "$ROUND"; done
+    done
+  fi
+  for name in "$@"; do train_sweep "$name" "$STORE"; done
+}
+
+# 1. the papers' design spaces, N models each.
+part1() {
+  local spaces=(anynetx-a anynetx-b anynetx-c anynetx-d anynetx-e regnet)
+  for space in "${spaces[@]}"; do
+    create "$space" "$STORE" --space "$space" --samples "$N" --macs "$MACS" --epochs "$EPOCHS" "${RECIPE[@]}"
   done
-fi
-for space in "${SPACES[@]}"; do train_sweep "$space" "$STORE"; done
-report spaces anynetx-a anynetx-b anynetx-c anynetx-d anynetx-e regnet
-for pair in "anynetx-a anynetx-b" "anynetx-b anynetx-c" "anynetx-c anynetx-d" "anynetx-d anynetx-e" "anynetx-e regnet"; do
-  set -- $pair
-  nb sweep compare "$1" "$2" --json --store "$STORE" > "$OUT/json/compare-$1-$2.json"
-done
+  in_rounds "$N" "${spaces[@]}"
+  report spaces "${spaces[@]}"
+  for pair in "anynetx-a anynetx-b" "anynetx-b anynetx-c" "anynetx-c anynetx-d" "anynetx-d anynetx-e" "anynetx-e regnet"; do
+    set -- $pair
+    nb sweep compare "$1" "$2" --json --store "$STORE" > "$OUT/json/compare-$1-$2.json"
+  done
+}
 
 # 2. multi-fidelity: same space, band and seed with fewer samples = the first N_FIDELITY models of `regnet`
-sweep regnet-long "$STORE" --space regnet --samples "$N_FIDELITY" --macs "$MACS" --epochs $((EPOCHS * LONG_FACTOR)) "${RECIPE[@]}"
-report fidelity regnet regnet-long
+part2() {
+  sweep regnet-long "$STORE" --space regnet --samples "$N_FIDELITY" --macs "$MACS" --epochs $((EPOCHS * LONG_FACTOR)) "${RECIPE[@]}"
+  report fidelity regnet regnet-long
+}
 
 # 3. VioNet
-for v in vionet-widths vionet-depths vionet-groups vionet-bottleneck; do
-  sweep "$v" "$STORE" --space "$v" --samples "$N_EXERCISE" --macs "$MACS" --epochs "$EPOCHS" "${RECIPE[@]}"
-done
-report vionet regnet vionet-widths vionet-depths vionet-groups vionet-bottleneck
+part3() {
+  local vs=(vionet-widths vionet-depths vionet-groups vionet-bottleneck)
+  for v in "${vs[@]}"; do
+    create "$v" "$STORE" --space "$v" --samples "$N_EXERCISE" --macs "$MACS" --epochs "$EPOCHS" "${RECIPE[@]}"
+  done
+  in_rounds "$N_EXERCISE" "${vs[@]}"
+  report vionet regnet "${vs[@]}"
+}
 
 # 4. MLPs, small and large
-sweep mlp-small "$STORE" --space mlp --widths "$MLP_WIDTHS" --samples "$N_EXERCISE" --macs "$MLP_SMALL_MACS" --epochs "$EPOCHS" "${RECIPE[@]}"
-sweep mlp-large "$STORE" --space mlp --widths "$MLP_WIDTHS" --samples "$N_EXERCISE" --macs "$MLP_LARGE_MACS" --epochs "$EPOCHS" "${RECIPE[@]}"
-report mlp mlp-small mlp-large
+part4() {
+  create mlp-small "$STORE" --space mlp --widths "$MLP_WIDTHS" --samples "$N_EXERCISE" --macs "$MLP_SMALL_MACS" --epochs "$EPOCHS" "${RECIPE[@]}"
+  create mlp-large "$STORE" --space mlp --widths "$MLP_WIDTHS" --samples "$N_EXERCISE" --macs "$MLP_LARGE_MACS" --epochs "$EPOCHS" "${RECIPE[@]}"
+  in_rounds "$N_EXERCISE" mlp-small mlp-large
+  report mlp mlp-small mlp-large
+}
 
 # 5. a 4-stage RegNetX that beats regnetx32: search, then SEEDS seeds of the best, regnetx32 and its ResNet-block twin
-sweep regnetx-4stage "$STORE" --space regnet --stages 4 --widths 8..256 --samples "$N_EXERCISE" --macs "$X4_MACS" --epochs "$EPOCHS" "${RECIPE[@]}"
-report x4 regnetx-4stage
-best=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["sweeps"][0]["best"][0]["spec"])' "$OUT/json/report-x4.json")
-echo "best 4-stage model of the search: $best" | tee -a "$OUT/recipe.txt"
-for label in regnetx32 regnetx32-resnet best-4stage; do
-  model=$label; [[ $label == best-4stage ]] && model=$best
-  for s in $SEEDS; do
-    f="$OUT/json/train-$label-seed$s.json"
-    [[ -s $f ]] && continue
-    nb train "$model" --resize "$RESIZE" --epochs "$FULL_EPOCHS" --limit-train "$FULL_LIMIT_TRAIN" --seed "$s" \
-      --data "$DATA" --out "$OUT/runs" --json > "$f.tmp" && mv "$f.tmp" "$f"
+part5() {
+  sweep regnetx-4stage "$STORE" --space regnet --stages 4 --widths 8..256 --samples "$N_EXERCISE" --macs "$X4_MACS" --epochs "$EPOCHS" "${RECIPE[@]}"
+  report x4 regnetx-4stage
+  local best
+  best=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["sweeps"][0]["best"][0]["spec"])' "$OUT/json/report-x4.json")
+  echo "best 4-stage model of the search: $best" | tee -a "$OUT/recipe.txt"
+  for s in $SEEDS; do            # seed by seed, so a study stopped early compares the three models on the same seeds
+    for label in regnetx32 regnetx32-resnet best-4stage; do
+      local model=$label; [[ $label == best-4stage ]] && model=$best
+      local f="$OUT/json/train-$label-seed$s.json"
+      [[ -s $f ]] && continue
+      nb train "$model" --resize "$RESIZE" --epochs "$FULL_EPOCHS" --limit-train "$FULL_LIMIT_TRAIN" --seed "$s" \
+        --data "$DATA" --out "$OUT/runs" --json > "$f.tmp" && mv "$f.tmp" "$f"
+    done
   done
-done
+}
 
-# 6. the same numbers from PostgreSQL and two worker processes
-if [[ -n "$PG_STORE" ]]; then
+# 6. the same numbers from PostgreSQL and two worker processes (the first N_PG models of `regnet`)
+part6() {
+  [[ -n "$PG_STORE" ]] || { echo "part 6 skipped: PG_STORE is not set"; return; }
   if ! nb sweep status regnet-pg --store "$PG_STORE" >/dev/null 2>&1; then
     nb sweep create regnet-pg --space regnet --samples "$N_PG" --macs "$MACS" --epochs "$EPOCHS" "${RECIPE[@]}" --store "$PG_STORE"
   fi
   SECONDS=0
-  nb sweep run regnet-pg --workers 1 --threads 1 --data "$DATA" --store "$PG_STORE" & w1=$!
-  nb sweep run regnet-pg --workers 1 --threads 1 --data "$DATA" --store "$PG_STORE" & w2=$!
+  nb sweep run regnet-pg --workers 1 --threads 1 --data "$DATA" --store "$PG_STORE" & local w1=$!
+  nb sweep run regnet-pg --workers 1 --threads 1 --data "$DATA" --store "$PG_STORE" & local w2=$!
   wait "$w1" "$w2"
   echo "regnet-pg: $SECONDS s with two worker processes" | tee -a "$OUT/timings.txt"
   nb sweep report regnet-pg --out "$OUT/report-pg" --json --store "$PG_STORE" > "$OUT/json/report-pg.json"
-fi
+}
+
+for part in $PARTS; do "part$part"; done
 
 python3 bench/design_study_tables.py "$OUT/json" "$OUT/study_tables.md"
 echo "tables: $OUT/study_tables.md; figures: $OUT/report-*/"
