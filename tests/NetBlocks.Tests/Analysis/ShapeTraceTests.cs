@@ -45,6 +45,6 @@ public class ShapeTraceTests
         var vgg = D2lModels.Vgg11(divisor: 8);
         var e = Assert.Throws<ShapeException>(() => ModelAnalyzer.Analyze(vgg, [1, 1, 28, 28]));
         Assert.StartsWith("4.", e.Message, StringComparison.Ordinal);   // the fifth block's pool has a 1×1 input
-        Assert.Null(Module.BuildObserver);
+        Assert.Null(Module.ForwardObserver);
     }
 }
