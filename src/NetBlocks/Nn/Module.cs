@@ -163,10 +163,12 @@ public abstract class Module
 
     /// <summary>
     /// A zeroed parameter or buffer tensor for this module, reserved against the thread's <see cref="ParameterBudget"/>
-    /// before it is allocated. Every layer materialises its state through here.
+    /// before it is allocated; a meta tensor (nothing allocated, nothing reserved) while the thread's
+    /// <see cref="ParameterDevice"/> is meta. Every layer materialises its state through here.
     /// </summary>
     protected Tensor NewState(params int[] shape)
     {
+        if (ParameterDevice.Current.IsMeta) return Tensor.Meta(shape);
         ParameterBudget.Reserve(this, shape);
         return Tensor.ZerosPersistent(shape);
     }

@@ -25,9 +25,9 @@ public class ShapeTraceTests
     }
 
     [Fact]
-    public void ChildTheContainerNeverBuildsIsTracedOnTheContainerInput()
+    public void SqueezeExcitationsPoolIsTracedOnTheBlockInput()
     {
-        // SqueezeExcitation pools with a functional call; its avgpool module is never built by the shape pass
+        // the squeeze runs the avgpool module on the block input, so the traced forward shows it first
         var se = new SqueezeExcitation(8, 2);
         var a = ModelAnalyzer.Analyze(se, [3, 8, 5, 5]);
 
