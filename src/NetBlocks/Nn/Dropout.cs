@@ -1,5 +1,4 @@
 using NetBlocks.Functional;
-using NetBlocks.Kernels;
 using NetBlocks.Tensors;
 
 namespace NetBlocks.Nn;
