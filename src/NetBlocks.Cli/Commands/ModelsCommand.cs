@@ -38,7 +38,7 @@ internal static class ModelsCommand
     /// <summary>Each preset analysed at (1, default input), sized without initialising its weights.</summary>
     private static IReadOnlyList<(ModelPreset Preset, ModelAnalysis Analysis)> Analyze(IReadOnlyList<ModelPreset> presets, int classes)
     {
-        using var _ = NetBlocks.Nn.Init.ShapesOnly();
+        using var _ = NetBlocks.Nn.ParameterDevice.Use(NetBlocks.Tensors.Device.Meta); // shapes only: no weights allocated
         return presets.Select(p => (p, ModelAnalyzer.Analyze(
             ModelZoo.Create(p.Name, new ModelOptions(InputChannels: p.DefaultInput[0], Classes: classes)), [1, .. p.DefaultInput], p.Name))).ToList();
     }

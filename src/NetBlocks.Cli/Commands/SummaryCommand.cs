@@ -65,7 +65,7 @@ internal static class SummaryCommand
         if (batch < 1) throw new ArgumentException($"--batch must be at least 1, got {batch}");
         if (classes < 1) throw new ArgumentException($"--classes must be at least 1, got {classes}");
         var chw = input is null ? ModelZoo.DefaultInput(name) : ParseInput(input);
-        using var _ = NetBlocks.Nn.Init.ShapesOnly(); // sizing needs shapes, not weights
+        using var _ = NetBlocks.Nn.ParameterDevice.Use(NetBlocks.Tensors.Device.Meta); // sizing needs shapes, not weights
         var module = ModelZoo.CreateSized(name, [batch, .. chw], new ModelOptions(InputChannels: chw[0], Classes: classes));
         return (module, ModelAnalyzer.Analyze(module, [batch, .. chw], name));
     }

@@ -1,6 +1,7 @@
 using NetBlocks.Analysis;
 using NetBlocks.Models;
 using NetBlocks.Nn;
+using NetBlocks.Tensors;
 
 namespace NetBlocks.DesignSpace;
 
@@ -94,6 +95,7 @@ public static class DesignSpaceSampler
 
     public static (long Params, long Macs)? Cost(string spec, int resize, int channels = 1, int classes = 10)
     {
+        using var _ = ParameterDevice.Use(Device.Meta); // sized from shapes: no weights allocated or drawn
         try
         {
             var model = ModelZoo.Create(spec, new ModelOptions(channels, classes));

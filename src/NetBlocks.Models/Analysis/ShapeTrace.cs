@@ -3,15 +3,13 @@ using NetBlocks.Nn;
 
 namespace NetBlocks.Analysis;
 
-/// <summary>One module application seen by the shape pass: the shapes it was built for, batch dimension included.</summary>
-/// <param name="Inferred">True when the container never built this child itself (its forward calls the functional form)
-/// and the trace built it on the tensor it stands for, e.g. squeeze-excitation's avgpool on the block input.</param>
-public sealed record ShapeCall(Module Module, int[] Input, int[] Output, bool Inferred = false);
+/// <summary>One module application seen by the shape pass: its input and output shapes, batch dimension included.</summary>
+public sealed record ShapeCall(Module Module, int[] Input, int[] Output);
 
 /// <summary>
-/// A model's shape pass (<see cref="Module.Build"/>) with every module's input and output shape recorded, computed
-/// without running the network. Containers build their children in the order their forward runs them, so the calls
-/// arrive in execution order; a child's call completes before its parent's.
+/// A model's shape pass (<see cref="Module.Build"/>, a forward over a meta tensor) with every module's input and
+/// output shape recorded by observing the forwards (<see cref="Module.ForwardObserver"/>): nothing is computed. The
+/// calls arrive in execution order; a child's call completes before its parent's.
 /// </summary>
 public sealed class ShapeTrace
 {
@@ -24,7 +22,6 @@ public sealed class ShapeTrace
         Model = model;
         _calls = calls;
         Reindex();
-        FillInUnbuiltChildren();
     }
 
     public Module Model { get; }
@@ -36,21 +33,21 @@ public sealed class ShapeTrace
     public ShapeCall Root => _calls[^1];
 
     /// <summary>
-    /// Runs <c>model.Build(input)</c> (materialising lazy layers, as any first Build does) and records every call.
-    /// Shape errors propagate unchanged: they name the layer that cannot take its input.
+    /// Runs <c>model.Build(input)</c> (materialising lazy layers, as any first forward does) and records every
+    /// module's forward. Shape errors propagate unchanged: they name the layer that cannot take its input.
     /// </summary>
     public static ShapeTrace Run(Module model, int[] input)
     {
         ArgumentNullException.ThrowIfNull(model);
         var calls = new List<ShapeCall>();
-        var outer = Module.BuildObserver;
-        Module.BuildObserver = (m, i, o) =>
+        var outer = Module.ForwardObserver;
+        Module.ForwardObserver = (m, x, y) =>
         {
-            calls.Add(new ShapeCall(m, (int[])i.Clone(), (int[])o.Clone()));
-            outer?.Invoke(m, i, o);
+            calls.Add(new ShapeCall(m, x.Shape.ToArray(), y.Shape.ToArray()));
+            outer?.Invoke(m, x, y);
         };
         try { model.Build(input); }
-        finally { Module.BuildObserver = outer; }
+        finally { Module.ForwardObserver = outer; }
         return new ShapeTrace(model, calls);
     }
 
@@ -92,43 +89,6 @@ public sealed class ShapeTrace
                 j = start - 1;
             }
             _start[call] = start;
-        }
-    }
-
-    /// <summary>
-    /// Where a container keeps a child module that its shape pass never builds because its forward calls the functional
-    /// form instead, this says which tensor the module stands for: squeeze-excitation's avgpool reads the block input;
-    /// the pycls/torchvision residual blocks' activation reads the sum (the block's output shape). Any other unbuilt
-    /// child stays unknown (no shapes, no costs).
-    /// </summary>
-    private static (int[] Input, bool AtEnd)? UnbuiltChildInput(ShapeCall parent, string child) => (parent.Module, child) switch
-    {
-        (SqueezeExcitation, "avgpool") => (parent.Input, false),
-        (ResBottleneckBlock or ResBasicBlock, "activation") => (parent.Output, true),
-        _ => null,
-    };
-
-    private void FillInUnbuiltChildren()
-    {
-        var seen = _calls.Select(c => c.Module).ToHashSet(ReferenceEqualityComparer.Instance);
-        for (int i = 0; i < _calls.Count; i++)
-        {
-            var parent = _calls[i];
-            foreach (var (name, child) in parent.Module.Children)
-            {
-                if (seen.Contains(child) || !child.IsMaterialized || UnbuiltChildInput(parent, name) is not { } stands) continue;
-                var (input, atEnd) = stands;
-                var extra = new List<ShapeCall>();
-                var outer = Module.BuildObserver;
-                Module.BuildObserver = (m, inp, o) => extra.Add(new ShapeCall(m, (int[])inp.Clone(), (int[])o.Clone(), Inferred: true));
-                try { child.Build(input); }
-                catch (ArgumentException) { continue; }
-                finally { Module.BuildObserver = outer; }
-                foreach (var e in extra) seen.Add(e.Module);
-                _calls.InsertRange(atEnd ? _index[parent] : _start[parent], extra);
-                Reindex();
-                i += extra.Count;
-            }
         }
     }
 }

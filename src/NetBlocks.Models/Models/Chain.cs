@@ -29,6 +29,4 @@ public sealed class Chain : Module
     public Module this[string name] => Children.First(c => c.Name == name).Module;
 
     protected override Tensor ForwardImpl(Tensor x) => ForwardChildrenInOrder(x);
-
-    protected override int[] InferShape(int[] input) => BuildChildrenInOrder(input);
 }

@@ -108,7 +108,7 @@ public static class ModelZoo
 
     /// <summary>
     /// Materialises for input (N, C, H, W) without the family's init: for sizing (parameters, MACs, memory), typically
-    /// inside <see cref="Init.ShapesOnly"/>. Errors as <see cref="CreateBuilt"/>.
+    /// inside <see cref="ParameterDevice.Use"/>(meta), which allocates no weights. Errors as <see cref="CreateBuilt"/>.
     /// </summary>
     public static Module CreateSized(string nameOrSpec, int[] inputNchw, ModelOptions? options = null) =>
         Materialize(nameOrSpec, inputNchw, options).Model;
@@ -154,27 +154,22 @@ public static class ModelZoo
         MinimumSizes.GetOrAdd((spec.ToSpec(), channels, options.Classes), _ =>
         {
             const int limit = 8192;
+            // the probes are sized on the meta device: no weights allocated, no draws from RandomGenerator.Default
+            using var meta = ParameterDevice.Use(Device.Meta);
             bool Fits(int s)
             {
-                using var budget = ParameterBudget.Renew(); // each probe is held to a loading checkpoint's cap on its own
                 try { spec.Build(options).Build(1, channels, s, s); return true; }
                 catch (ShapeException) { return false; }
             }
-            // materialising the probes draws weights from RandomGenerator.Default: put its stream back afterwards
-            var state = RandomGenerator.Default.GetState();
-            try
+            int hi = 1;
+            while (!Fits(hi)) { if (hi >= limit) return null; hi *= 2; }
+            int lo = hi / 2; // lo fails (or is 0), hi fits
+            while (hi - lo > 1)
             {
-                int hi = 1;
-                while (!Fits(hi)) { if (hi >= limit) return null; hi *= 2; }
-                int lo = hi / 2; // lo fails (or is 0), hi fits
-                while (hi - lo > 1)
-                {
-                    int mid = (lo + hi) / 2;
-                    if (Fits(mid)) hi = mid; else lo = mid;
-                }
-                return hi;
+                int mid = (lo + hi) / 2;
+                if (Fits(mid)) hi = mid; else lo = mid;
             }
-            finally { RandomGenerator.Default.SetState(state); }
+            return hi;
         });
 
     internal static void Validate(ModelOptions options)

@@ -17,6 +17,7 @@ public sealed class RegNetModel : Module
     private readonly Sequential _trunk;
     private readonly AdaptiveAvgPool2d _avgpool;
     private readonly Linear _fc;
+    private readonly Pipeline _layers;
 
     public IReadOnlyList<RegNetStageSpec> Stages { get; }
     public int StemWidth { get; }
@@ -47,27 +48,11 @@ public sealed class RegNetModel : Module
         }
         _avgpool = AddChild("avgpool", new AdaptiveAvgPool2d(1));
         _fc = AddChild("fc", Linear.Lazy(classes));
+        _layers = new Pipeline().Then(_stem).Then(_trunk).Then(_avgpool).Then("flatten", h => F.Flatten(h, 1)).Then(_fc);
     }
 
-    protected override Tensor ForwardImpl(Tensor x)
-    {
-        var stem = _stem.Forward(x);
-        var h = _trunk.Forward(stem);
-        if (!ReferenceEquals(h, stem)) Done(stem);
-        var pooled = _avgpool.Forward(h);
-        Done(h);
-        var flat = F.Flatten(pooled, 1);
-        var y = _fc.Forward(flat);
-        Done(flat);
-        Done(pooled);
-        return y;
-    }
-
-    protected override int[] InferShape(int[] input)
-    {
-        var h = _avgpool.Build(_trunk.Build(_stem.Build(input)));
-        return _fc.Build([h[0], h[1] * h[2] * h[3]]);
-    }
+    /// <summary>fc(flatten(avgpool(trunk_output(stem(x))))), as torchvision's RegNet.forward.</summary>
+    protected override Tensor ForwardImpl(Tensor x) => _layers.Run(x);
 }
 
 /// <summary>
@@ -77,8 +62,9 @@ public sealed class RegNetModel : Module
 /// </summary>
 public sealed class ResBottleneckBlock : Module
 {
-    private readonly Chain? _proj;
     private readonly Chain _f;
+    private readonly Pipeline _shortcut;
+    private readonly ReLU _activation;
 
     /// <summary>The batch norm closing the residual branch (pycls's c_bn.final_bn), zeroed by ZERO_INIT_FINAL_GAMMA.</summary>
     public BatchNorm2d FinalNorm { get; }
@@ -91,8 +77,9 @@ public sealed class ResBottleneckBlock : Module
         if (wB < 1 || groupWidth < 1 || wB % groupWidth != 0)
             throw new ArgumentException($"bottleneck width {wB} is not a multiple of the group width {groupWidth}");
         ZeroInitFinalGamma = zeroInitFinalGamma;
+        _shortcut = new Pipeline();
         if (widthIn != widthOut || stride != 1)
-            _proj = AddChild("proj", ConvNorm(widthOut, 1, stride, 1, relu: false));
+            _shortcut.Then(AddChild("proj", ConvNorm(widthOut, 1, stride, 1, relu: false)));
         _f = AddChild("f", new Chain("BottleneckTransform"));
         _f.Add("a", ConvNorm(wB, 1, 1, 1, relu: true));
         _f.Add("b", ConvNorm(wB, 3, stride, wB / groupWidth, relu: true));
@@ -104,7 +91,7 @@ public sealed class ResBottleneckBlock : Module
         var c = ConvNorm(widthOut, 1, 1, 1, relu: false);
         _f.Add("c", c);
         FinalNorm = (BatchNorm2d)c["1"];
-        AddChild("activation", new ReLU());
+        _activation = AddChild("activation", new ReLU());
     }
 
     /// <summary>torchvision's Conv2dNormActivation: conv (no bias, padding (k−1)/2) + BatchNorm2d [+ ReLU].</summary>
@@ -115,9 +102,8 @@ public sealed class ResBottleneckBlock : Module
         return relu ? chain.Add(new ReLU()) : chain;
     }
 
-    protected override Tensor ForwardImpl(Tensor x) => Residual.Sum(x, _proj, _f);
-
-    protected override int[] InferShape(int[] input) => Residual.Shape(input, _proj, _f);
+    /// <summary>activation(proj(x) + f(x)), as torchvision's ResBottleneckBlock.forward.</summary>
+    protected override Tensor ForwardImpl(Tensor x) => Then(Combine(x, _f.Forward(x), _shortcut.Run(x), Residual.ShortcutPlusBranch), _activation.Forward);
 }
 
 /// <summary>
@@ -126,8 +112,9 @@ public sealed class ResBottleneckBlock : Module
 /// </summary>
 public sealed class ResBasicBlock : Module
 {
-    private readonly Chain? _proj;
     private readonly Chain _f;
+    private readonly Pipeline _shortcut;
+    private readonly ReLU _activation;
 
     public BatchNorm2d FinalNorm { get; }
     public bool ZeroInitFinalGamma { get; }
@@ -135,42 +122,17 @@ public sealed class ResBasicBlock : Module
     public ResBasicBlock(int widthIn, int widthOut, int stride, bool zeroInitFinalGamma = false)
     {
         ZeroInitFinalGamma = zeroInitFinalGamma;
+        _shortcut = new Pipeline();
         if (widthIn != widthOut || stride != 1)
-            _proj = AddChild("proj", ResBottleneckBlock.ConvNorm(widthOut, 1, stride, 1, relu: false));
+            _shortcut.Then(AddChild("proj", ResBottleneckBlock.ConvNorm(widthOut, 1, stride, 1, relu: false)));
         _f = AddChild("f", new Chain("BasicTransform"));
         _f.Add("a", ResBottleneckBlock.ConvNorm(widthOut, 3, stride, 1, relu: true));
         var b = ResBottleneckBlock.ConvNorm(widthOut, 3, 1, 1, relu: false);
         _f.Add("b", b);
         FinalNorm = (BatchNorm2d)b["1"];
-        AddChild("activation", new ReLU());
+        _activation = AddChild("activation", new ReLU());
     }
 
-    protected override Tensor ForwardImpl(Tensor x) => Residual.Sum(x, _proj, _f);
-
-    protected override int[] InferShape(int[] input) => Residual.Shape(input, _proj, _f);
-}
-
-/// <summary>ReLU(proj(x) + f(x)) and its shape check, shared by the two pycls/torchvision blocks.</summary>
-internal static class Residual
-{
-    public static Tensor Sum(Tensor x, Module? proj, Module f)
-    {
-        var y = f.Forward(x);
-        var shortcut = proj is null ? x : proj.Forward(x);
-        var sum = F.Add(shortcut, y);
-        Module.Done(y);
-        if (!ReferenceEquals(shortcut, x)) Module.Done(shortcut);
-        var output = F.Relu(sum);
-        if (!ReferenceEquals(output, sum)) Module.Done(sum);
-        return output;
-    }
-
-    public static int[] Shape(int[] input, Module? proj, Module f)
-    {
-        var y = f.Build(input);
-        var s = proj is null ? input : proj.Build(input);
-        if (!y.AsSpan().SequenceEqual(s))
-            throw new ArgumentException($"residual branch {ShapeUtil.Format(y)} and shortcut {ShapeUtil.Format(s)} differ");
-        return y;
-    }
+    /// <summary>activation(proj(x) + f(x)), as torchvision's ResBasicBlock.forward.</summary>
+    protected override Tensor ForwardImpl(Tensor x) => Then(Combine(x, _f.Forward(x), _shortcut.Run(x), Residual.ShortcutPlusBranch), _activation.Forward);
 }

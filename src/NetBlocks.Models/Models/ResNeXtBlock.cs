@@ -18,6 +18,7 @@ public sealed class ResNeXtBlock : Module
     private readonly Conv2d? _conv4;
     private readonly BatchNorm2d? _bn4;
     private readonly SqueezeExcitation? _se;
+    private readonly Pipeline _body, _shortcut;
 
     public int Channels { get; }
     public int BottleneckChannels { get; }
@@ -43,35 +44,11 @@ public sealed class ResNeXtBlock : Module
             _bn4 = AddChild("bn4", new BatchNorm2d());
         }
         if (seChannels is int se) _se = AddChild("se", new SqueezeExcitation(bot, se));
+        _body = new Pipeline().Then(_conv1).BatchNormRelu(_bn1).Then(_conv2).BatchNormRelu(_bn2).Then(_se).Then(_conv3).Then(_bn3);
+        _shortcut = new Pipeline().Then(_conv4).Then(_bn4);
     }
 
-    protected override Tensor ForwardImpl(Tensor x)
-    {
-        var y = Then(_conv1.Forward(x), _bn1.ForwardRelu);
-        y = Then(Then(y, _conv2.Forward), _bn2.ForwardRelu);
-        if (_se is not null) y = Then(y, _se.Forward);
-        y = Then(Then(y, _conv3.Forward), _bn3.Forward);
-        var shortcut = _conv4 is null ? x : Then(_conv4.Forward(x), _bn4!.Forward);
-        var sum = F.Add(y, shortcut);
-        Done(y);
-        if (!ReferenceEquals(shortcut, x)) Done(shortcut);
-        return Then(sum, F.ReluConsuming);
-    }
-
-
-    protected override int[] InferShape(int[] input)
-    {
-        var y = _conv1.Build(input);
-        y = _bn1.Build(y);
-        y = _conv2.Build(y);
-        y = _bn2.Build(y);
-        if (_se is not null) y = _se.Build(y);
-        y = _conv3.Build(y);
-        y = _bn3.Build(y);
-        var s = input;
-        if (_conv4 is not null) s = _bn4!.Build(_conv4.Build(input));
-        if (!y.AsSpan().SequenceEqual(s))
-            throw new ArgumentException($"residual branch {ShapeUtil.Format(y)} and shortcut {ShapeUtil.Format(s)} differ: use a projection (use_1x1conv) when the stride or channel count changes");
-        return y;
-    }
+    /// <summary>relu(body(x) + shortcut(x)), the ReLU in place on the sum.</summary>
+    protected override Tensor ForwardImpl(Tensor x) =>
+        Then(Combine(x, _body.Run(x), _shortcut.Run(x), Residual.BranchPlusShortcut), F.ReluConsuming);
 }

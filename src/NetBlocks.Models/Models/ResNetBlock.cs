@@ -15,6 +15,7 @@ public sealed class ResNetBlock : Module
     private readonly Conv2d _conv1, _conv2;
     private readonly Conv2d? _conv3;
     private readonly BatchNorm2d _bn1, _bn2;
+    private readonly Pipeline _body, _shortcut;
 
     public int Channels { get; }
     public int Stride { get; }
@@ -27,29 +28,14 @@ public sealed class ResNetBlock : Module
         if (useProjection) _conv3 = AddChild("conv3", Conv2d.Lazy(channels, 1, stride));
         _bn1 = AddChild("bn1", new BatchNorm2d());
         _bn2 = AddChild("bn2", new BatchNorm2d());
+        _body = new Pipeline().Then(_conv1).BatchNormRelu(_bn1).Then(_conv2).Then(_bn2);
+        _shortcut = new Pipeline().Then(_conv3);
     }
 
     /// <summary>d2l prints the class name of its block.</summary>
     public override string TypeName => "Residual";
 
-    protected override Tensor ForwardImpl(Tensor x)
-    {
-        var y = Then(Then(_conv1.Forward(x), _bn1.ForwardRelu), _conv2.Forward);
-        y = Then(y, _bn2.Forward);
-        var shortcut = _conv3 is null ? x : _conv3.Forward(x);
-        var sum = F.Add(y, shortcut);
-        Done(y);
-        if (!ReferenceEquals(shortcut, x)) Done(shortcut);
-        return Then(sum, F.ReluConsuming);
-    }
-
-
-    protected override int[] InferShape(int[] input)
-    {
-        var y = _bn2.Build(_conv2.Build(_bn1.Build(_conv1.Build(input))));
-        var s = _conv3 is null ? input : _conv3.Build(input);
-        if (!y.AsSpan().SequenceEqual(s))
-            throw new ArgumentException($"residual branch {ShapeUtil.Format(y)} and shortcut {ShapeUtil.Format(s)} differ: use a projection (use_1x1conv) when the stride or channel count changes");
-        return y;
-    }
+    /// <summary>relu(body(x) + shortcut(x)), the ReLU in place on the sum.</summary>
+    protected override Tensor ForwardImpl(Tensor x) =>
+        Then(Combine(x, _body.Run(x), _shortcut.Run(x), Residual.BranchPlusShortcut), F.ReluConsuming);
 }

@@ -12,6 +12,7 @@ namespace NetBlocks.Models;
 public sealed class SqueezeExcitation : Module
 {
     private readonly Conv2d _fc1, _fc2;
+    private readonly Pipeline _scale;
 
     public int Channels { get; }
     public int SqueezeChannels { get; }
@@ -20,29 +21,17 @@ public sealed class SqueezeExcitation : Module
     {
         if (squeezeChannels < 1) throw new ArgumentException($"squeeze-excitation width must be positive, got {squeezeChannels}");
         Channels = channels; SqueezeChannels = squeezeChannels;
-        AddChild("avgpool", new AdaptiveAvgPool2d(1));
+        var avgpool = AddChild("avgpool", new AdaptiveAvgPool2d(1));
         _fc1 = AddChild("fc1", new Conv2d(channels, squeezeChannels, 1));
         _fc2 = AddChild("fc2", new Conv2d(squeezeChannels, channels, 1));
+        _scale = new Pipeline().Then(avgpool).Then(_fc1).Then("relu", F.Relu).Then(_fc2).Then("sigmoid", F.Sigmoid);
     }
 
+    /// <summary>x · scale(x), scale = σ(fc2(relu(fc1(avgpool(x))))) broadcast over H and W.</summary>
     protected override Tensor ForwardImpl(Tensor x)
     {
-        var s = F.AdaptiveAvgPool2d(x, 1, 1);
-        s = Then(s, _fc1.Forward);
-        s = Then(s, F.Relu);
-        s = Then(s, _fc2.Forward);
-        s = Then(s, F.Sigmoid);
-        var y = F.Mul(x, s);
-        Done(s);
-        return y;
-    }
-
-
-    protected override int[] InferShape(int[] input)
-    {
-        if (input.Length != 4 || input[1] != Channels)
-            throw new ArgumentException($"expected input (N, {Channels}, H, W), got {ShapeUtil.Format(input)}");
-        _fc2.Build(_fc1.Build([input[0], Channels, 1, 1]));
-        return input;
+        if (x.Rank != 4 || x.Size(1) != Channels)
+            throw new ArgumentException($"expected input (N, {Channels}, H, W), got {ShapeUtil.Format(x.Shape)}");
+        return Combine(x, x, _scale.Run(x), F.Mul);
     }
 }

@@ -36,7 +36,7 @@ public sealed partial class Tensor
     /// inplace=True: the buffer is from the pool and no other tensor or view holds it, no recorded backward reads its
     /// values, and it is not a leaf that wants a gradient. The caller must not use the tensor after handing it over.
     /// </summary>
-    internal bool CanBeOverwritten => !IsReleased && _storage.IsExclusivePooled && BackwardReaders == 0 && (GradFn is not null || !NeedsGrad);
+    internal bool CanBeOverwritten => !IsReleased && !IsMeta && _storage.IsExclusivePooled && BackwardReaders == 0 && (GradFn is not null || !NeedsGrad);
 
     /// <summary>Marks this tensor as read by a backward function, so it is kept until Backward() (see Module.Done).</summary>
     internal Tensor KeepForBackward()

@@ -16,6 +16,7 @@ public static partial class F
         if (x.Rank != 4) throw new ArgumentException($"adaptive_avg_pool2d: expected input (N, C, H, W), got {ShapeUtil.Format(x.Shape)}");
         if (outH < 1 || outW < 1) throw new ArgumentException($"adaptive_avg_pool2d: output size must be positive, got ({outH}, {outW})");
         if (x.Size(2) < 1 || x.Size(3) < 1) throw new ArgumentException($"adaptive_avg_pool2d: input {ShapeUtil.Format(x.Shape)} has an empty spatial size");
+        if (AnyMeta(x)) return Tensor.Meta(x.Size(0), x.Size(1), outH, outW);
         var y = Tensor.Empty(x.Size(0), x.Size(1), outH, outW);
         Pooling.AdaptiveAvgForward(x.Span, y.Span, x.Size(0) * x.Size(1), x.Size(2), x.Size(3), outH, outW);
         return Node.ShouldRecord(x) ? new AdaptiveAvgPool2dBackward(x, outH, outW).Attach(y) : y;

@@ -11,6 +11,7 @@ public static partial class F
     {
         using var profile = OpProfiler.Scope("AvgPool2d");
         var g = PoolShape("avg_pool2d", x.ShapeArray, kernel, stride ?? kernel, padding);
+        if (AnyMeta(x)) return Tensor.Meta(x.Size(0), x.Size(1), g.OH, g.OW);
         var y = Tensor.Empty(x.Size(0), x.Size(1), g.OH, g.OW);
         Pooling.AvgForward(x.Span, y.Span, g);
         return Node.ShouldRecord(x) ? new AvgPool2dBackward(x, g).Attach(y) : y;

@@ -18,6 +18,7 @@ public static partial class F
     {
         using var profile = OpProfiler.Scope(relu ? "BatchNorm2d+ReLU" : "BatchNorm2d");
         if (x.Rank != 4) throw new ArgumentException($"batch_norm2d: expected input (N, C, H, W), got {ShapeUtil.Format(x.Shape)}");
+        if (AnyMeta(x, weight, runningMean)) return Tensor.Meta(x.ShapeArray); // no statistics: the running ones stay as they are
         int n = x.Size(0), c = x.Size(1), s = x.Size(2) * x.Size(3);
         var mean = new float[c];
         var invstd = new float[c];

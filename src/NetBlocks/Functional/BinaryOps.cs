@@ -26,6 +26,7 @@ public static partial class F
     {
         using var profile = OpProfiler.Scope("Binary");
         var shape = ShapeUtil.Broadcast(x.Shape, y.Shape);
+        if (AnyMeta(x, y)) return Tensor.Meta(shape);
         var z = Tensor.Empty(shape);
         Broadcasting.Binary(op, x.Span, x.ShapeArray, y.Span, y.ShapeArray, z.Span, shape);
         return Node.ShouldRecord(x, y) ? new BinaryBackward(op, Reads(op, x), Reads(op, y)).Attach(z) : z;

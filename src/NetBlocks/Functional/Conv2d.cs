@@ -13,6 +13,7 @@ public static partial class F
     public static Tensor Conv2d(Tensor x, Tensor weight, Tensor? bias = null, int stride = 1, int padding = 0, int groups = 1)
     {
         var g = ConvShape(x.ShapeArray, weight.ShapeArray, bias?.ShapeArray, stride, padding, groups);
+        if (AnyMeta(x, weight, bias)) return Tensor.Meta(g.N, g.OC, g.OH, g.OW);
         using var profile = OpProfiler.Scope(OpProfiler.Enabled ? "Conv2d " + Describe(g) : "Conv2d");
         var y = Tensor.Empty(g.N, g.OC, g.OH, g.OW);
         Convolution.Forward(x.RawData, x.Offset, weight.RawData, weight.Offset, bias?.RawData, bias?.Offset ?? 0, y.RawData, y.Offset, g with { });

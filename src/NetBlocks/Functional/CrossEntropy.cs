@@ -20,6 +20,7 @@ public static partial class F
         for (int i = 0; i < n; i++)
             if ((uint)labels[i] >= (uint)k)
                 throw new ArgumentException($"cross_entropy: label {labels[i]} at index {i} is out of range: the logits have {k} classes, labels must be in [0, {k - 1}]");
+        if (AnyMeta(logits)) return Tensor.Meta();
         var logp = Tensor.Empty(n, k);
         Kernel.LogSoftmax(logits.Span, logp.Span, n, k);
         var lp = logp.Span;

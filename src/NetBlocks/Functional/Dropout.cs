@@ -15,6 +15,7 @@ public static partial class F
         using var profile = OpProfiler.Scope("Dropout");
         if (p < 0 || p > 1) throw new ArgumentException($"dropout probability has to be between 0 and 1, but got {p}");
         if (!training || p == 0) return x;
+        if (AnyMeta(x)) return Tensor.Meta(x.ShapeArray); // no mask drawn: a shape pass leaves the generator as it was
         var mask = Tensor.Empty(x.ShapeArray);
         var ms = mask.Span;
         var g = generator ?? RandomGenerator.Default;

@@ -12,6 +12,7 @@ public static partial class F
         using var profile = OpProfiler.Scope("Linear");
         if (x.Rank != 2 || weight.Rank != 2 || x.Size(1) != weight.Size(1))
             throw new ArgumentException($"linear: input of shape {ShapeUtil.Format(x.Shape)} does not match weight of shape {ShapeUtil.Format(weight.Shape)} (expected (N, {(weight.Rank == 2 ? weight.Size(1) : -1)}))");
+        if (AnyMeta(x, weight, bias)) return Tensor.Meta(x.Size(0), weight.Size(0));
         int n = x.Size(0), inF = x.Size(1), outF = weight.Size(0);
         var y = Tensor.Empty(n, outF);
         Gemm.Sgemm(false, true, n, outF, inF, 1f, x.Span, inF, weight.Span, inF, 0f, y.Span, outF);

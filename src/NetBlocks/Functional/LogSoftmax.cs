@@ -10,6 +10,7 @@ public static partial class F
     public static Tensor LogSoftmax(Tensor x)
     {
         if (x.Rank != 2) throw new ArgumentException($"log_softmax: expected (N, K), got {ShapeUtil.Format(x.Shape)}");
+        if (AnyMeta(x)) return Tensor.Meta(x.ShapeArray);
         var y = Tensor.Empty(x.ShapeArray);
         Kernel.LogSoftmax(x.Span, y.Span, x.Size(0), x.Size(1));
         return Node.ShouldRecord(x) ? new LogSoftmaxBackward(x, y.KeepForBackward()).Attach(y) : y;

@@ -11,6 +11,7 @@ public static partial class F
     {
         if (a.Rank != 2 || b.Rank != 2 || a.Size(1) != b.Size(0))
             throw new ArgumentException($"MatMul: cannot multiply shapes {ShapeUtil.Format(a.Shape)} and {ShapeUtil.Format(b.Shape)}");
+        if (AnyMeta(a, b)) return Tensor.Meta(a.Size(0), b.Size(1));
         int m = a.Size(0), k = a.Size(1), n = b.Size(1);
         var c = Tensor.Empty(m, n);
         Gemm.Sgemm(false, false, m, n, k, 1f, a.Span, k, b.Span, n, 0f, c.Span, n);

@@ -20,6 +20,7 @@ public static partial class F
 
     private static Tensor ReduceAll(Tensor x, bool mean)
     {
+        if (AnyMeta(x)) return Tensor.Meta();
         double s = Elementwise.Sum(x.Span);
         var y = Tensor.Scalar((float)(mean ? s / Math.Max(1, x.Numel) : s));
         return Node.ShouldRecord(x) ? new ReduceBackward(x, x.Rank == 0 ? 0 : -1, mean).Attach(y) : y;
@@ -31,6 +32,7 @@ public static partial class F
         var (outer, size, inner) = Split(x.ShapeArray, d);
         var keptShape = x.ShapeArray.ToArray();
         keptShape[d] = 1;
+        if (AnyMeta(x)) return Tensor.Meta(keepDim ? keptShape : Drop(x.ShapeArray, d));
         var y = Tensor.Empty(keepDim ? keptShape : Drop(x.ShapeArray, d));
         var xs = x.Span; var ys = y.Span;
         for (int o = 0; o < outer; o++)
@@ -49,6 +51,7 @@ public static partial class F
         int d = ShapeUtil.NormalizeDim(dim, x.Rank);
         var keptShape = x.ShapeArray.ToArray();
         keptShape[d] = 1;
+        if (AnyMeta(x)) return Tensor.Meta(keepDim ? keptShape : Drop(x.ShapeArray, d));
         var y = Tensor.Empty(keepDim ? keptShape : Drop(x.ShapeArray, d));
         var arg = new int[y.Numel];
         FirstMaxAlong(x.Span, x.ShapeArray, d, arg, y.Span);

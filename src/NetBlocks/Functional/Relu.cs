@@ -10,6 +10,7 @@ public static partial class F
     public static Tensor Relu(Tensor x)
     {
         using var profile = OpProfiler.Scope("Relu");
+        if (AnyMeta(x)) return Tensor.Meta(x.ShapeArray);
         var y = Tensor.Empty(x.ShapeArray);
         Elementwise.Relu(x.Span, y.Span);
         return Node.ShouldRecord(x) ? new ReluBackward(x, y.KeepForBackward()).Attach(y) : y;

@@ -9,6 +9,7 @@ public static partial class F
     /// <summary>y = a · x + b for scalars a, b (covers x·s, x+s, −x).</summary>
     public static Tensor Affine(Tensor x, float a, float b)
     {
+        if (AnyMeta(x)) return Tensor.Meta(x.ShapeArray);
         var y = Tensor.Empty(x.ShapeArray);
         Elementwise.Affine(x.Span, a, b, y.Span);
         return Node.ShouldRecord(x) ? new AffineBackward(x, a).Attach(y) : y;

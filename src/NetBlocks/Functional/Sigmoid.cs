@@ -10,6 +10,7 @@ public static partial class F
     public static Tensor Sigmoid(Tensor x)
     {
         using var profile = OpProfiler.Scope("Sigmoid");
+        if (AnyMeta(x)) return Tensor.Meta(x.ShapeArray);
         var y = Tensor.Empty(x.ShapeArray);
         Elementwise.Sigmoid(x.Span, y.Span);
         return Node.ShouldRecord(x) ? new SigmoidBackward(x, y.KeepForBackward()).Attach(y) : y;

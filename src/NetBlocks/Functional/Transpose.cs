@@ -9,6 +9,7 @@ public static partial class F
     public static Tensor Transpose(Tensor x)
     {
         if (x.Rank != 2) throw new ArgumentException($"Transpose expects a matrix, got shape {ShapeUtil.Format(x.Shape)}");
+        if (AnyMeta(x)) return Tensor.Meta(x.Size(1), x.Size(0));
         var y = TransposeCopy(x);
         return Node.ShouldRecord(x) ? new TransposeBackward(x).Attach(y) : y;
     }

@@ -7,7 +7,6 @@ namespace NetBlocks.Nn;
 public sealed class ReLU : Module
 {
     protected override Tensor ForwardImpl(Tensor x) => F.Relu(x);
-    protected override int[] InferShape(int[] input) => input;
 
     /// <summary>ReLU of an intermediate the caller hands over: in place when nothing else holds it (see F.ReluConsuming).</summary>
     internal Tensor ForwardConsuming(Tensor x) => F.ReluConsuming(x);
@@ -17,12 +16,10 @@ public sealed class ReLU : Module
 public sealed class Sigmoid : Module
 {
     protected override Tensor ForwardImpl(Tensor x) => F.Sigmoid(x);
-    protected override int[] InferShape(int[] input) => input;
 }
 
 /// <summary>torch.nn.Identity.</summary>
 public sealed class Identity : Module
 {
     protected override Tensor ForwardImpl(Tensor x) => x;
-    protected override int[] InferShape(int[] input) => input;
 }

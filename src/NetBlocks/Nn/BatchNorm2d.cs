@@ -43,14 +43,6 @@ public sealed class BatchNorm2d : Module
 
     public override string TypeName => NumFeatures is null ? "LazyBatchNorm2d" : "BatchNorm2d";
 
-    protected override int[] InferShape(int[] input)
-    {
-        if (input.Length != 4) throw new ArgumentException($"expected input (N, C, H, W), got {ShapeUtil.Format(input)}");
-        if (NumFeatures is null) Materialize(input[1]);
-        if (input[1] != NumFeatures) throw new ArgumentException($"expected input with {NumFeatures} channels (N, {NumFeatures}, H, W), got {ShapeUtil.Format(input)}");
-        return input;
-    }
-
     protected override Tensor ForwardImpl(Tensor x) => Normalize(x, relu: false);
 
     /// <summary>relu(this(x)) as one fused op: the same values and gradients as Forward then ReLU, one pass less each way.</summary>
@@ -62,8 +54,10 @@ public sealed class BatchNorm2d : Module
 
     private Tensor Normalize(Tensor x, bool relu)
     {
-        if (NumFeatures is null || x.Rank != 4 || x.Size(1) != NumFeatures) Build(x.ShapeArray);
-        if (Training) NumBatchesTracked!.Span[0] += 1;
+        if (x.Rank != 4) throw new ArgumentException($"expected input (N, C, H, W), got {ShapeUtil.Format(x.Shape)}");
+        if (NumFeatures is null) Materialize(x.Size(1));
+        if (x.Size(1) != NumFeatures) throw new ArgumentException($"expected input with {NumFeatures} channels (N, {NumFeatures}, H, W), got {ShapeUtil.Format(x.Shape)}");
+        if (Training && !x.IsMeta && !NumBatchesTracked!.IsMeta) NumBatchesTracked.Span[0] += 1;
         return F.BatchNorm2d(x, RunningMean, RunningVar, Weight, Bias, Training, Momentum, Eps, relu);
     }
 

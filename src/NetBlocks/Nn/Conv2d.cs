@@ -5,7 +5,8 @@ namespace NetBlocks.Nn;
 
 /// <summary>
 /// 2-D convolution layer, torch.nn.Conv2d: weight (out, in/groups, k, k), bias (out). With <c>inChannels</c> null it is
-/// lazy like nn.LazyConv2d: the input channel count comes from the first <see cref="Module.Build"/>.
+/// lazy like nn.LazyConv2d: the input channel count comes from the first input it sees (typically the shape pass,
+/// <see cref="Module.Build"/>).
 /// </summary>
 public sealed class Conv2d : Module
 {
@@ -48,18 +49,10 @@ public sealed class Conv2d : Module
 
     public override string TypeName => InChannels is null ? "LazyConv2d" : "Conv2d";
 
-    protected override int[] InferShape(int[] input)
-    {
-        if (input.Length != 4) throw new ArgumentException($"expected input (N, C, H, W), got {ShapeUtil.Format(input)}");
-        if (InChannels is null) Materialize(input[1]);
-        var g = F.ConvShape(input, Weight!.ShapeArray, Bias?.ShapeArray, Stride, Padding, Groups);
-        if (g.OH < 1 || g.OW < 1) throw new ArgumentException($"output size collapses to {g.OH}×{g.OW} for input {ShapeUtil.Format(input)}");
-        return [g.N, g.OC, g.OH, g.OW];
-    }
-
     protected override Tensor ForwardImpl(Tensor x)
     {
-        if (InChannels is null) Build(x.ShapeArray);
+        if (x.Rank != 4) throw new ArgumentException($"expected input (N, C, H, W), got {ShapeUtil.Format(x.Shape)}");
+        if (InChannels is null) Materialize(x.Size(1));
         return F.Conv2d(x, Weight!, Bias, Stride, Padding, Groups);
     }
 

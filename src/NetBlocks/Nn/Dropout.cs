@@ -1,5 +1,4 @@
 using NetBlocks.Functional;
-using NetBlocks.Kernels;
 using NetBlocks.Tensors;
 
 namespace NetBlocks.Nn;
@@ -16,7 +15,6 @@ public sealed class Dropout : Module
     }
 
     protected override Tensor ForwardImpl(Tensor x) => F.Dropout(x, P, Training);
-    protected override int[] InferShape(int[] input) => input;
     protected override string ExtraRepr() => $"p={P.ToString("0.0###", System.Globalization.CultureInfo.InvariantCulture)}, inplace=False";
 }
 
@@ -27,16 +25,6 @@ public sealed class Flatten(int startDim = 1, int endDim = -1) : Module
     public int EndDim { get; } = endDim;
 
     protected override Tensor ForwardImpl(Tensor x) => F.Flatten(x, StartDim, EndDim);
-
-    protected override int[] InferShape(int[] input)
-    {
-        int s = ShapeUtil.NormalizeDim(StartDim, input.Length), e = ShapeUtil.NormalizeDim(EndDim, input.Length);
-        if (s > e) throw new ArgumentException($"flatten: start_dim {StartDim} comes after end_dim {EndDim}");
-        var shape = new List<int>(input[..s]);
-        shape.Add(Sizes.Elements(input.AsSpan(s, e - s + 1), "flattened dimensions"));
-        shape.AddRange(input[(e + 1)..]);
-        return [.. shape];
-    }
 
     protected override string ExtraRepr() => $"start_dim={StartDim}, end_dim={EndDim}";
 }

@@ -16,40 +16,26 @@ public static class Init
         return (weight.Size(1) * receptive, weight.Size(0) * receptive);
     }
 
-    [ThreadStatic] private static bool t_shapesOnly;
-
-    /// <summary>
-    /// Until the returned scope is disposed (on this thread), initialisers leave parameters at zero and draw nothing:
-    /// for sizing models (parameters, MACs, memory), where only shapes matter. Sizing VGG-19 this way skips 143 M
-    /// random draws. A model materialised inside the scope is not meant for training.
-    /// </summary>
-    public static ShapesOnlyScope ShapesOnly() => new();
-
-    public readonly struct ShapesOnlyScope : IDisposable
-    {
-        private readonly bool _previous;
-        public ShapesOnlyScope() { _previous = t_shapesOnly; t_shapesOnly = true; }
-        public void Dispose() => t_shapesOnly = _previous;
-    }
-
+    /// <summary>U[low, high) from <paramref name="g"/>; a meta tensor (a model sized on <see cref="ParameterDevice"/> meta) draws nothing.</summary>
     public static void Uniform(Tensor t, float low, float high, RandomGenerator? g = null)
     {
-        if (t_shapesOnly) return;
+        if (t.IsMeta) return;
         var gen = g ?? RandomGenerator.Default;
         var s = t.Span;
         for (int i = 0; i < s.Length; i++) s[i] = low + (high - low) * gen.NextFloat();
     }
 
+    /// <summary>N(mean, std²) from <paramref name="g"/>; a meta tensor draws nothing.</summary>
     public static void Normal(Tensor t, float mean, float std, RandomGenerator? g = null)
     {
-        if (t_shapesOnly) return;
+        if (t.IsMeta) return;
         var gen = g ?? RandomGenerator.Default;
         var s = t.Span;
         for (int i = 0; i < s.Length; i++) s[i] = mean + std * (float)gen.NextNormal();
     }
 
-    public static void Zeros(Tensor t) => t.Span.Clear();
-    public static void Ones(Tensor t) => t.Span.Fill(1f);
+    public static void Zeros(Tensor t) { if (!t.IsMeta) t.Span.Clear(); }
+    public static void Ones(Tensor t) { if (!t.IsMeta) t.Span.Fill(1f); }
 
     /// <summary>Xavier/Glorot uniform: U(−a, a), a = gain·√(6 / (fan_in + fan_out)) — d2l's init_cnn.</summary>
     public static void XavierUniform(Tensor w, float gain = 1f, RandomGenerator? g = null)

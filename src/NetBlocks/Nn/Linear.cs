@@ -36,18 +36,12 @@ public sealed class Linear : Module
 
     public override string TypeName => InFeatures is null ? "LazyLinear" : "Linear";
 
-    protected override int[] InferShape(int[] input)
-    {
-        if (input.Length != 2) throw new ArgumentException($"expected input (N, in_features), got {ShapeUtil.Format(input)}");
-        if (InFeatures is null) Materialize(input[1]);
-        if (input[1] != InFeatures)
-            throw new ArgumentException($"expected input (N, {InFeatures}), got {ShapeUtil.Format(input)}");
-        return [input[0], OutFeatures];
-    }
-
     protected override Tensor ForwardImpl(Tensor x)
     {
-        if (InFeatures is null || x.Rank != 2 || x.Size(1) != InFeatures) Build(x.ShapeArray);
+        if (x.Rank != 2) throw new ArgumentException($"expected input (N, in_features), got {ShapeUtil.Format(x.Shape)}");
+        if (InFeatures is null) Materialize(x.Size(1));
+        if (x.Size(1) != InFeatures)
+            throw new ArgumentException($"expected input (N, {InFeatures}), got {ShapeUtil.Format(x.Shape)}");
         return F.Linear(x, Weight!, Bias);
     }
 

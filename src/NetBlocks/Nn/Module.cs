@@ -6,8 +6,9 @@ namespace NetBlocks.Nn;
 
 /// <summary>
 /// A layer or a block of layers, as torch.nn.Module: named children, parameters and buffers, train/eval mode,
-/// a PyTorch-compatible state dict and printout. Layers may be declared without input sizes (lazy) and are
-/// materialised by <see cref="Build"/>, a shape pass that runs before any compute.
+/// a PyTorch-compatible state dict and printout. Layers may be declared without input sizes (lazy, as torch's Lazy
+/// modules): they materialise when their forward first sees an input, typically in <see cref="Build"/>, the shape pass,
+/// which is an ordinary forward over a meta tensor (no elements, nothing computed).
 /// </summary>
 public abstract class Module
 {
@@ -16,6 +17,7 @@ public abstract class Module
     private readonly Dictionary<string, Tensor?> _parameters = new();
     private readonly List<string> _bufferNames = new();
     private readonly Dictionary<string, Tensor> _buffers = new();
+    private Pipeline? _childPlan;
 
     /// <summary>Dotted path from the root model (e.g. "stage2.0.conv2"); empty for the root.</summary>
     public string Path { get; private set; } = "";
@@ -26,11 +28,22 @@ public abstract class Module
     /// <summary>The PyTorch class name shown in printouts and summaries (e.g. Conv2d).</summary>
     public virtual string TypeName => GetType().Name;
 
-    /// <summary>Runs the module. Shape errors name this module's path, the expected and the actual shape.</summary>
+    /// <summary>
+    /// Runs the module. Shape errors name this module's path, the expected and the actual shape. On a meta input the
+    /// ops check shapes and compute nothing; the output's size is then checked in 64-bit arithmetic, so an output with
+    /// more elements than a tensor holds is an error naming this module, never a count that wrapped around.
+    /// </summary>
     public Tensor Forward(Tensor x)
     {
-        try { return ForwardImpl(x); }
+        Tensor y;
+        try
+        {
+            y = ForwardImpl(x);
+            if (y.IsMeta) Sizes.Elements(y.Shape, "output");
+        }
         catch (ArgumentException e) when (e is not ShapeException) { throw Located(e); }
+        ForwardObserver?.Invoke(this, x, y);
+        return y;
     }
 
     /// <summary>An op's argument error as a shape error that names this module (its path, expected and actual shape).</summary>
@@ -50,38 +63,26 @@ public abstract class Module
     }
 
     /// <summary>
-    /// Runs the children one after another, as nn.Sequential: each consumes the previous one's output. An intermediate
-    /// goes back to the pool as soon as the next child has consumed it, unless backward reads it (see <see cref="Done"/>).
-    /// A BatchNorm2d followed by a ReLU runs as one fused op (<see cref="BatchNorm2d.ForwardRelu"/>: the same values and
-    /// gradients, one pass less over the activations each way), and a ReLU of an intermediate runs in place when nothing
-    /// else holds it (<see cref="ReLU.ForwardConsuming"/>).
+    /// Runs the children one after another, as nn.Sequential, through <see cref="ChildPlan"/>: each consumes the
+    /// previous one's output, intermediates go back to the pool as soon as they are consumed, and a BatchNorm2d followed
+    /// by a ReLU runs fused.
     /// </summary>
-    protected Tensor ForwardChildrenInOrder(Tensor x)
-    {
-        var h = x;
-        for (int i = 0; i < _children.Count; i++)
-        {
-            var child = _children[i].Module;
-            Tensor next;
-            if (child is BatchNorm2d bn && i + 1 < _children.Count && _children[i + 1].Module is ReLU)
-            {
-                next = bn.ForwardRelu(h);
-                i++;
-            }
-            else if (child is ReLU relu && !ReferenceEquals(h, x)) next = relu.ForwardConsuming(h);
-            else next = child.Forward(h);
-            if (!ReferenceEquals(h, x) && !ReferenceEquals(next, h)) Done(h);
-            h = next;
-        }
-        return h;
-    }
+    protected Tensor ForwardChildrenInOrder(Tensor x) => ChildPlan.Run(x);
 
-    /// <summary>The shape pass of <see cref="ForwardChildrenInOrder"/>.</summary>
-    protected int[] BuildChildrenInOrder(int[] input)
+    /// <summary>The children as a <see cref="Pipeline"/> (with its fusion plan), made once and again only when a child is added.</summary>
+    protected Pipeline ChildPlan => _childPlan ??= Pipeline.Sequence(_children.Select(c => c.Module).ToList());
+
+    /// <summary>
+    /// op(a, b) where a and b are this forward's intermediates (or its input <paramref name="x"/>): each is given back
+    /// (<see cref="Done"/>) once op has read it, except x, which belongs to the caller. E.g. a residual sum
+    /// <c>Combine(x, body.Run(x), shortcut.Run(x), F.Add)</c>.
+    /// </summary>
+    protected static Tensor Combine(Tensor x, Tensor a, Tensor b, Func<Tensor, Tensor, Tensor> op)
     {
-        var shape = input;
-        foreach (var (_, child) in _children) shape = child.Build(shape);
-        return shape;
+        var y = op(a, b);
+        if (!ReferenceEquals(a, x)) Done(a);
+        if (!ReferenceEquals(b, x)) Done(b);
+        return y;
     }
 
     /// <summary>
@@ -96,40 +97,33 @@ public abstract class Module
     }
 
     /// <summary>
-    /// The shape pass: the output shape for an input shape (batch dimension included), materialising lazy
-    /// parameters on the way. Raises the same errors Forward would, without computing anything. Sizes are checked in
-    /// 64-bit arithmetic: an input or output with more elements than a tensor holds is a <see cref="ShapeException"/>
-    /// naming this module and the size, never a count that wrapped around.
+    /// The shape pass: the output shape for an input shape (batch dimension included), found by an ordinary
+    /// <see cref="Forward"/> of a meta tensor without gradient recording. Lazy layers materialise on the way (with the
+    /// same random draws a forward of real data would make); nothing is computed and no activation is allocated. Raises
+    /// the errors Forward would. Sizes are checked in 64-bit arithmetic: an input or output with more elements than a
+    /// tensor holds is a <see cref="ShapeException"/> naming the module and the size, never a count that wrapped around.
     /// </summary>
     public int[] Build(params int[] inputShape)
     {
-        int[] output;
-        try
-        {
-            Sizes.Elements(inputShape, "input");
-            output = InferShape(inputShape);
-            Sizes.Elements(output, "output");
-        }
-        catch (ShapeException) { throw; }
+        try { Sizes.Elements(inputShape, "input"); }
         catch (ArgumentException e) { throw new ShapeException($"{Describe()}: {e.Message}", e); }
-        BuildObserver?.Invoke(this, inputShape, output);
-        return output;
+        using var _ = Autograd.GradMode.NoGrad();
+        return Forward(Tensor.Meta(inputShape)).ShapeArray;
     }
 
     /// <summary>
-    /// Sees every successful <see cref="Build"/> as (module, input shape, output shape), children before their parent.
-    /// Set by Analysis.ShapeTrace for one shape pass on this thread, so analysis learns each layer's shapes without a
-    /// method per layer type; null otherwise.
+    /// Sees every successful <see cref="Forward"/> on this thread as (module, input, output), children before their
+    /// parent. Set by Analysis.ShapeTrace around one meta forward, so analysis learns each layer's shapes without a
+    /// method per layer type; null otherwise. (Fused steps of a <see cref="Pipeline"/> run module by module on meta
+    /// tensors, so a shape pass shows every module.)
     /// </summary>
-    public static Action<Module, int[], int[]>? BuildObserver
+    public static Action<Module, Tensor, Tensor>? ForwardObserver
     {
-        get => t_buildObserver;
-        set => t_buildObserver = value;
+        get => t_forwardObserver;
+        set => t_forwardObserver = value;
     }
 
-    [ThreadStatic] private static Action<Module, int[], int[]>? t_buildObserver;
-
-    protected abstract int[] InferShape(int[] input);
+    [ThreadStatic] private static Action<Module, Tensor, Tensor>? t_forwardObserver;
 
     /// <summary>"path (Type)" or just the type for the root.</summary>
     public string Describe() => Path.Length == 0 ? TypeName : $"{Path} ({TypeName})";
@@ -140,6 +134,7 @@ public abstract class Module
     {
         if (_children.Exists(c => c.Name == name)) throw new ArgumentException($"a child named '{name}' already exists in {Describe()}");
         _children.Add((name, child));
+        _childPlan = null;
         child.SetPath(Path.Length == 0 ? name : $"{Path}.{name}");
         return child;
     }
@@ -168,10 +163,12 @@ public abstract class Module
 
     /// <summary>
     /// A zeroed parameter or buffer tensor for this module, reserved against the thread's <see cref="ParameterBudget"/>
-    /// before it is allocated. Every layer materialises its state through here.
+    /// before it is allocated; a meta tensor (nothing allocated, nothing reserved) while the thread's
+    /// <see cref="ParameterDevice"/> is meta. Every layer materialises its state through here.
     /// </summary>
     protected Tensor NewState(params int[] shape)
     {
+        if (ParameterDevice.Current.IsMeta) return Tensor.Meta(shape);
         ParameterBudget.Reserve(this, shape);
         return Tensor.ZerosPersistent(shape);
     }

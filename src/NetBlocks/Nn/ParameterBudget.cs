@@ -24,12 +24,6 @@ public static class ParameterBudget
         return new Scope(elements, what);
     }
 
-    /// <summary>
-    /// A fresh count under the current cap, for a model built besides the one being loaded (the smallest-input probes
-    /// after a shape error): each such model is held to the cap on its own. No cap when none is set.
-    /// </summary>
-    public static Scope? Renew() => t_current is { } c ? new Scope(c.Elements, c.What) : null;
-
     /// <summary>Reserves the elements of a state tensor of <paramref name="shape"/> for <paramref name="module"/>, or throws when the cap is exceeded.</summary>
     internal static void Reserve(Module module, ReadOnlySpan<int> shape)
     {

@@ -29,5 +29,4 @@ public sealed class Sequential : Module
 
     protected override Tensor ForwardImpl(Tensor x) => ForwardChildrenInOrder(x);
 
-    protected override int[] InferShape(int[] input) => BuildChildrenInOrder(input);
 }

@@ -1,18 +1,22 @@
 using System.Text;
 using NetBlocks.Autograd;
+using NetBlocks.Kernels;
 
 namespace NetBlocks.Tensors;
 
 /// <summary>
 /// A float32 tensor of any rank, contiguous and row-major (NCHW for images), optionally tracked by autograd.
 /// Tensors are never disposed by hand: buffers come from <see cref="TensorPool"/> and the intermediate tensors of a
-/// graph go back to it when <see cref="Backward()"/> finishes.
+/// graph go back to it when <see cref="Backward()"/> finishes. A tensor on <see cref="Device.Meta"/> has a shape and no
+/// elements (PyTorch's <c>device="meta"</c>): ops check its shapes and return meta outputs without computing, which is
+/// how a model's shape pass runs (<see cref="Nn.Module.Build"/>).
 /// </summary>
 public sealed partial class Tensor
 {
     private readonly int[] _shape;
     private Storage _storage;
     private readonly int _offset;
+    private readonly long _numel;
     private bool _released;
 
     internal Tensor(Storage storage, int offset, int[] shape)
@@ -20,11 +24,26 @@ public sealed partial class Tensor
         _storage = storage;
         _offset = offset;
         _shape = shape;
-        Numel = ShapeUtil.Numel(shape);
+        _numel = ShapeUtil.Numel(shape);
     }
 
-    /// <summary>Where the elements live (the CPU for every tensor this build makes, unless a meta tensor).</summary>
+    /// <summary>
+    /// A meta tensor: a shape and no storage. Its element count is checked in 64 bits only, not against what one array
+    /// holds, so a shape pass can name the layer whose output would be too large (<see cref="Nn.Module.Forward"/>).
+    /// </summary>
+    private Tensor(int[] shape)
+    {
+        _storage = null!;
+        _shape = shape;
+        _numel = Sizes.Product(shape);
+        Device = Device.Meta;
+    }
+
+    /// <summary>Where the elements live: the CPU, or nowhere for a meta tensor.</summary>
     public Device Device { get; } = Device.Cpu;
+
+    /// <summary>True for a tensor on <see cref="Device.Meta"/>: a shape without elements.</summary>
+    public bool IsMeta => Device.IsMeta;
 
     /// <summary>The element type.</summary>
     public DType DType => DType.Float32;
@@ -36,8 +55,8 @@ public sealed partial class Tensor
 
     public int Rank => _shape.Length;
 
-    /// <summary>Number of elements (1 for a scalar).</summary>
-    public int Numel { get; }
+    /// <summary>Number of elements (1 for a scalar). A meta tensor larger than any array holds throws here.</summary>
+    public int Numel => _numel <= Sizes.MaxElements ? (int)_numel : Sizes.Elements(_shape);
 
     /// <summary>Size of dimension <paramref name="dim"/>; negative counts from the end.</summary>
     public int Size(int dim) => _shape[ShapeUtil.NormalizeDim(dim, Rank)];
@@ -94,13 +113,17 @@ public sealed partial class Tensor
     /// </summary>
     public void Release()
     {
-        if (_released) return;
+        if (_released || IsMeta) return;
         _released = true;
         _storage.Release();
     }
 
     private void ThrowIfReleased()
     {
+        if (IsMeta)
+            throw new InvalidOperationException(
+                $"a meta tensor has a shape and no elements: shape {ShapeUtil.Format(_shape)} on device meta cannot be read or written " +
+                "(meta tensors are for shape passes; run the model on a CPU tensor to compute values)");
         if (_released)
             throw new InvalidOperationException(
                 $"this tensor (shape {ShapeUtil.Format(_shape)}) was an intermediate of an autograd graph and its buffer was released " +
@@ -110,6 +133,7 @@ public sealed partial class Tensor
     /// <summary>A tensor sharing this one's buffer with another shape (same element count). No gradient tracking.</summary>
     internal Tensor ViewAs(int[] shape)
     {
+        if (IsMeta) return new Tensor(shape);
         ThrowIfReleased();
         _storage.AddRef();
         return new Tensor(_storage, _offset, shape);
@@ -137,6 +161,17 @@ public sealed partial class Tensor
         var storage = Storage.Rent(ShapeUtil.Numel(s));
         return new Tensor(storage, storage.Offset, s);
     }
+
+    /// <summary>An uninitialised tensor on <paramref name="device"/>: from the pool on the CPU, without storage on meta.</summary>
+    public static Tensor Empty(int[] shape, Device device) => device.Kind switch
+    {
+        DeviceKind.Cpu => Empty(shape),
+        DeviceKind.Meta => Meta(shape),
+        _ => throw new ArgumentException($"this build cannot make tensors on device {device}"),
+    };
+
+    /// <summary>A tensor on <see cref="Device.Meta"/>: the shape, no elements, no memory (torch.empty(shape, device="meta")).</summary>
+    public static Tensor Meta(params int[] shape) => new((int[])ShapeUtil.Validate(shape).Clone());
 
     internal static Tensor EmptyLike(Tensor t) => Empty(t._shape);
 
@@ -213,9 +248,10 @@ public sealed partial class Tensor
         return t;
     }
 
-    /// <summary>An independent copy (no gradient tracking).</summary>
+    /// <summary>An independent copy (no gradient tracking); a meta tensor's clone is a meta tensor of its shape.</summary>
     public Tensor Clone()
     {
+        if (IsMeta) return new Tensor(_shape);
         var t = Empty(_shape);
         Span.CopyTo(t.Span);
         return t;
@@ -233,6 +269,7 @@ public sealed partial class Tensor
     {
         var sb = new StringBuilder("tensor(");
         if (_released) return $"tensor(<released>, shape={ShapeUtil.Format(_shape)})";
+        if (IsMeta) return $"tensor(..., device='meta', shape={ShapeUtil.Format(_shape)})";
         var s = Span;
         int shown = Math.Min(s.Length, 8);
         sb.Append('[');

@@ -25,9 +25,9 @@ public class ShapeTraceTests
     }
 
     [Fact]
-    public void ChildTheContainerNeverBuildsIsTracedOnTheContainerInput()
+    public void SqueezeExcitationsPoolIsTracedOnTheBlockInput()
     {
-        // SqueezeExcitation pools with a functional call; its avgpool module is never built by the shape pass
+        // the squeeze runs the avgpool module on the block input, so the traced forward shows it first
         var se = new SqueezeExcitation(8, 2);
         var a = ModelAnalyzer.Analyze(se, [3, 8, 5, 5]);
 
@@ -45,6 +45,6 @@ public class ShapeTraceTests
         var vgg = D2lModels.Vgg11(divisor: 8);
         var e = Assert.Throws<ShapeException>(() => ModelAnalyzer.Analyze(vgg, [1, 1, 28, 28]));
         Assert.StartsWith("4.", e.Message, StringComparison.Ordinal);   // the fifth block's pool has a 1×1 input
-        Assert.Null(Module.BuildObserver);
+        Assert.Null(Module.ForwardObserver);
     }
 }

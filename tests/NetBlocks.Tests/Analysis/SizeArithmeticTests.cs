@@ -18,7 +18,7 @@ public class SizeArithmeticTests
     [Fact]
     public void AnOutputLargerThanATensorIsAnErrorNamingTheLayerNotAWrappedFlatten()
     {
-        using var _ = Init.ShapesOnly();
+        using var _ = ParameterDevice.Use(Device.Meta);
         var model = ModelZoo.Create("vgg:1x16");
         var e = Assert.Throws<ShapeException>(() => ModelAnalyzer.Analyze(model, [1, 1, 32768, 32768], "vgg:1x16"));
         Assert.Equal("0.0 (Conv2d): output (1, 16, 32768, 32768) has 17,179,869,184 elements, more than a tensor holds (2,147,483,591)", e.Message);
@@ -47,7 +47,7 @@ public class SizeArithmeticTests
     public void LargeHoldableInputsGetExact64BitCounts()
     {
         // NiN at 1×8000×8000: the first convolution alone makes 96·1999² outputs of 11·11 MACs each, over 2^32 MACs.
-        using var _ = Init.ShapesOnly();
+        using var _ = ParameterDevice.Use(Device.Meta);
         var a = ModelAnalyzer.Analyze(ModelZoo.Create("nin"), [1, 1, 8000, 8000], "nin");
         var first = a.Layers.First(l => l.Name == "0.0");
         Assert.Equal([1, 96, 1998, 1998], first.Output!);

@@ -135,7 +135,6 @@ public class OnnxExportTests
     private sealed class Doubler : Module
     {
         protected override Tensor ForwardImpl(Tensor x) => NetBlocks.Functional.F.Add(x, x);
-        protected override int[] InferShape(int[] input) => input;
     }
 
     [Fact]
