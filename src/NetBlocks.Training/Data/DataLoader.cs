@@ -34,7 +34,7 @@ public sealed record DataLoaderOptions
     /// <summary>Batches made ahead of the consumer by background workers; 0 = make each batch on the consumer's thread when asked.</summary>
     public int Prefetch { get; init; } = 3;
 
-    /// <summary>Background workers when prefetching; 0 = automatic (a quarter of <see cref="Threading.Threads"/>, 1 to 4).</summary>
+    /// <summary>Background workers when prefetching; 0 = automatic (a quarter of the current <see cref="ExecutionContext"/>'s threads, 1 to 4).</summary>
     public int Workers { get; init; }
 }
 
@@ -86,7 +86,7 @@ public sealed class DataLoader : IDisposable
     public int[] BatchShape => [Options.BatchSize, 1, _pipeline.OutHeight, _pipeline.OutWidth];
 
     /// <summary>Background workers a prefetching epoch uses.</summary>
-    public int WorkerCount => Options.Workers > 0 ? Options.Workers : Math.Clamp(Threading.Threads / 4, 1, 4);
+    public int WorkerCount => Options.Workers > 0 ? Options.Workers : Math.Clamp(ExecutionContext.Current.Threads / 4, 1, 4);
 
     /// <summary>The dataset indices of epoch <paramref name="epoch"/> in the order they are served.</summary>
     public int[] Order(int epoch)
@@ -295,10 +295,12 @@ public sealed class DataLoader : IDisposable
             _order = _loader.Order(_epoch);
             _registration = _ct.Register(static s => ((PrefetchEnumerator)s!).Stop(), this);
             int n = Math.Min(_loader.WorkerCount, _end - _next);
+            // the workers make their batches under the consumer's context (its pool and policy), as the consumer would
+            var context = ExecutionContext.Current;
             _workers = new Thread[n];
             for (int i = 0; i < n; i++)
             {
-                _workers[i] = new Thread(Work, maxStackSize: 1 << 20) { IsBackground = true, Name = $"NetBlocks data {i + 1}" };
+                _workers[i] = new Thread(() => { using (context.Enter()) Work(); }, maxStackSize: 1 << 20) { IsBackground = true, Name = $"NetBlocks data {i + 1}" };
                 _workers[i].Start();
             }
         }
