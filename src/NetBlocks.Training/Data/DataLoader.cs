@@ -229,6 +229,7 @@ public sealed class DataLoader : IDisposable
         private Thread[] _workers = [];
         private CancellationTokenRegistration _registration;
         private int[]? _order;
+        private ExecutionContext? _context;
         private int _next;      // the batch the consumer takes next
         private int _claimed;   // the batch the next idle worker makes
         private bool _stopped;
@@ -295,12 +296,12 @@ public sealed class DataLoader : IDisposable
             _order = _loader.Order(_epoch);
             _registration = _ct.Register(static s => ((PrefetchEnumerator)s!).Stop(), this);
             int n = Math.Min(_loader.WorkerCount, _end - _next);
-            // the workers make their batches under the consumer's context (its pool and policy), as the consumer would
-            var context = ExecutionContext.Current;
+            // the workers make their batches under the consumer's context (its pool), as the consumer would
+            _context = ExecutionContext.Current;
             _workers = new Thread[n];
             for (int i = 0; i < n; i++)
             {
-                _workers[i] = new Thread(() => { using (context.Enter()) Work(); }, maxStackSize: 1 << 20) { IsBackground = true, Name = $"NetBlocks data {i + 1}" };
+                _workers[i] = new Thread(Work, maxStackSize: 1 << 20) { IsBackground = true, Name = $"NetBlocks data {i + 1}" };
                 _workers[i].Start();
             }
         }
@@ -320,7 +321,8 @@ public sealed class DataLoader : IDisposable
                 ExceptionDispatchInfo? error = null;
                 try
                 {
-                    batch = _loader.Build(_epoch, b, _order!, parallel: false);
+                    using (_context!.Enter()) // a context disposed meanwhile fails this batch, not the thread
+                        batch = _loader.Build(_epoch, b, _order!, parallel: false);
                 }
                 catch (Exception e)
                 {
