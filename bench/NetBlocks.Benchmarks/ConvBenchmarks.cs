@@ -17,13 +17,12 @@ public class ConvBenchmarks
 
     private readonly ConvGeometry _g = new(N: 32, C: 64, H: 56, W: 56, OC: 64, KH: 3, KW: 3, Stride: 1, Padding: 1, Groups: 1);
     private float[] _x = [], _w = [], _b = [], _y = [], _dx = [], _dw = [], _db = [];
-    private int _savedThreads;
+    private ExecutionContext? _context;
 
     [GlobalSetup]
     public void Setup()
     {
-        _savedThreads = Threading.Threads;
-        Threading.Threads = Threads;
+        _context = new ExecutionContext(Threads);
         var rng = new RandomGenerator(1);
         float[] Rand(int n) { var a = new float[n]; for (int i = 0; i < n; i++) a[i] = rng.NextFloat() - 0.5f; return a; }
         _x = Rand(_g.N * _g.C * _g.H * _g.W);
@@ -36,15 +35,20 @@ public class ConvBenchmarks
     }
 
     [GlobalCleanup]
-    public void Cleanup() => Threading.Threads = _savedThreads;
+    public void Cleanup() => _context?.Dispose();
 
     [Benchmark]
-    public void Forward() => Convolution.Forward(_x, 0, _w, 0, _b, 0, _y, 0, _g);
+    public void Forward()
+    {
+        using (_context!.Enter())
+            Convolution.Forward(_x, 0, _w, 0, _b, 0, _y, 0, _g);
+    }
 
     /// <summary>Forward, then dx and dW/db with the forward output standing in for dy.</summary>
     [Benchmark]
     public void ForwardBackward()
     {
+        using var inForce = _context!.Enter();
         Convolution.Forward(_x, 0, _w, 0, _b, 0, _y, 0, _g);
         Convolution.BackwardData(_y, 0, _w, 0, _dx, 0, _g);
         Convolution.BackwardWeight(_y, 0, _x, 0, _dw, 0, _db, 0, _g);

@@ -30,6 +30,7 @@ public static class ConvQuick
     public static void Run(string[] args)
     {
         int batch = 128, threads = 2, runs = 5;
+        var policy = KernelPolicy.Default;
         var specs = new List<string>();
         for (int i = 0; i < args.Length; i++)
         {
@@ -40,19 +41,20 @@ public static class ConvQuick
                 case "--batch": batch = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--threads": threads = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--runs": runs = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
-                case "--block-below": Convolution.BlockBelow = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
-                case "--direct": Convolution.ForceDirect = args[++i] switch { "on" => true, "off" => false, "auto" => null,
-                    var v => throw new ArgumentException($"conv-quick: --direct on|off|auto, not '{v}'") }; break;
-                case "--direct-dw": Convolution.ForceDirectWeight = args[++i] switch { "on" => true, "off" => false, "auto" => null,
-                    var v => throw new ArgumentException($"conv-quick: --direct-dw on|off|auto, not '{v}'") }; break;
-                case "--dw-block-kb": DirectWeightGradient.BlockBytes = 1024 * int.Parse(args[++i], CultureInfo.InvariantCulture); break;
-                case "--dw-units": DirectWeightGradient.UnitsPerThread = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
-                case "--block-columns": Convolution.BlockColumns = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+                case "--block-below": policy = policy with { BlockBelow = int.Parse(args[++i], CultureInfo.InvariantCulture) }; break;
+                case "--direct": policy = policy with { DirectConvolution = args[++i] switch { "on" => true, "off" => false, "auto" => null,
+                    var v => throw new ArgumentException($"conv-quick: --direct on|off|auto, not '{v}'") } }; break;
+                case "--direct-dw": policy = policy with { DirectWeightGradient = args[++i] switch { "on" => true, "off" => false, "auto" => null,
+                    var v => throw new ArgumentException($"conv-quick: --direct-dw on|off|auto, not '{v}'") } }; break;
+                case "--dw-block-kb": policy = policy with { WeightGradientBlockBytes = 1024 * int.Parse(args[++i], CultureInfo.InvariantCulture) }; break;
+                case "--dw-units": policy = policy with { WeightGradientUnitsPerThread = int.Parse(args[++i], CultureInfo.InvariantCulture) }; break;
+                case "--block-columns": policy = policy with { BlockColumns = int.Parse(args[++i], CultureInfo.InvariantCulture) }; break;
                 default: throw new ArgumentException($"conv-quick: unknown option '{args[i]}'");
             }
         }
         if (specs.Count == 0) specs.AddRange(Nets["nin96"]);
-        Threading.Threads = threads;
+        using var context = new ExecutionContext(threads, policy);
+        using var inForce = context.Enter();
         Console.WriteLine($"conv-quick: batch {batch}, {threads} thread(s), median of {runs}; ms per pass (GFLOP/s), cpu = process CPU ms");
         Console.WriteLine($"{"layer",-28} {"forward",18} {"backward dx",18} {"backward dw",18} {"cpu f/dx/dw",18}");
         double total = 0;

@@ -20,13 +20,12 @@ public unsafe class GemmBenchmarks
     public int Threads;
 
     private float* _a, _b, _c;
-    private int _savedThreads;
+    private ExecutionContext? _context;
 
     [GlobalSetup]
     public void Setup()
     {
-        _savedThreads = Threading.Threads;
-        Threading.Threads = Threads;
+        _context = new ExecutionContext(Threads);
         _a = GemmQuick.AllocRandom((nint)N * N, 1);
         _b = GemmQuick.AllocRandom((nint)N * N, 2);
         _c = GemmQuick.AllocRandom((nint)N * N, 3);
@@ -35,14 +34,18 @@ public unsafe class GemmBenchmarks
     [GlobalCleanup]
     public void Cleanup()
     {
-        Threading.Threads = _savedThreads;
+        _context?.Dispose();
         NativeMemory.AlignedFree(_a);
         NativeMemory.AlignedFree(_b);
         NativeMemory.AlignedFree(_c);
     }
 
     [Benchmark]
-    public void Sgemm() => Gemm.Sgemm(false, false, N, N, N, 1f, _a, N, _b, N, 0f, _c, N);
+    public void Sgemm()
+    {
+        using (_context!.Enter())
+            Gemm.Sgemm(false, false, N, N, N, 1f, _a, N, _b, N, 0f, _c, N);
+    }
 
     private sealed class GemmConfig : ManualConfig
     {
@@ -84,6 +87,7 @@ public static unsafe class GemmQuick
         int[] sizes = [256, 512, 1024];
         int[] threads = [1, 2];
         int runs = 7;
+        var policy = KernelPolicy.Default;
         var shapes = new List<(int M, int N, int K, bool TA, bool TB)>();
         for (int i = 0; i < args.Length; i++)
         {
@@ -93,11 +97,10 @@ public static unsafe class GemmQuick
                 case "--sizes": sizes = Next().Split(',').Select(int.Parse).ToArray(); break;
                 case "--threads": threads = Next().Split(',').Select(int.Parse).ToArray(); break;
                 case "--runs": runs = int.Parse(Next()); break;
-                case "--path": Gemm.ForcedPath = Enum.Parse<GemmPath>(Next(), ignoreCase: true); break;
+                case "--path": policy = policy with { GemmPath = Enum.Parse<GemmPath>(Next(), ignoreCase: true) }; break;
                 case "--blk":
                     var bl = Next().Split(',').Select(int.Parse).ToArray();
-                    var nb = new Gemm.Blocking(bl[0], bl[1]);
-                    Gemm.Blocking.Avx512 = nb; Gemm.Blocking.Avx2 = nb; Gemm.Blocking.Vector128 = nb;
+                    policy = policy with { GemmBlocking = new Gemm.Blocking(bl[0], bl[1]) };
                     break;
                 case "--shape":
                     var v = Next().Split(',');
@@ -109,19 +112,18 @@ public static unsafe class GemmQuick
         }
         if (shapes.Count == 0) shapes.AddRange(sizes.Select(s => (s, s, s, false, false)));
 
-        var path = Gemm.ForcedPath == GemmPath.Auto ? Gemm.BestPath : Gemm.ForcedPath;
+        var path = policy.GemmPath == GemmPath.Auto ? Gemm.BestPath : policy.GemmPath;
         Console.WriteLine($"SGEMM, path {path}, {Environment.ProcessorCount} cores, median (and best) of {runs} runs");
-        int saved = Threading.Threads;
         foreach (int t in threads)
         {
-            Threading.Threads = t;
+            using var context = new ExecutionContext(t, policy);
+            using var inForce = context.Enter();
             foreach (var (m, n, k, ta, tb) in shapes)
             {
                 double gflops = Measure(m, n, k, ta, tb, runs, out double ms, out double best);
                 Console.WriteLine($"threads {t}  {m}x{n}x{k}{(ta ? " tA" : "")}{(tb ? " tB" : "")}: {gflops,7:F1} GFLOP/s  ({ms:F3} ms)  best {best,7:F1}");
             }
         }
-        Threading.Threads = saved;
     }
 
     private static double Measure(int m, int n, int k, bool ta, bool tb, int runs, out double medianMs, out double bestGflops)

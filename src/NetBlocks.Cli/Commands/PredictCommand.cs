@@ -19,9 +19,10 @@ internal static class PredictCommand
         var (model, resize) = EvalCommand.ModelOptions();
         var top = new Option<int>("--top") { Description = "classes to show per image", DefaultValueFactory = _ => 3 };
         var json = new Option<bool>("--json") { Description = "print one JSON object" };
+        var threads = EvalCommand.ThreadsOption();
         var command = new Command("predict", "Top classes with probabilities for Fashion-MNIST-like images (PNG/PGM files or test-set indices)")
         {
-            checkpoint, images, index, data, noVerify, model, resize, top, json,
+            checkpoint, images, index, data, noVerify, model, resize, top, threads, json,
         };
         command.SetAction(parse => CliGuard.Run(() =>
         {
@@ -29,7 +30,8 @@ internal static class PredictCommand
             var files = parse.GetValue(images) ?? [];
             var indices = parse.GetValue(index) ?? [];
             if (files.Length == 0 && indices.Length == 0) throw new ArgumentException("give image files or --index I for test-set images");
-            var m = InferenceModel.Load(parse.GetValue(checkpoint)!, parse.GetValue(model), parse.GetValue(resize));
+            using var context = EvalCommand.Context(parse.GetValue(threads));
+            var m = InferenceModel.Load(parse.GetValue(checkpoint)!, parse.GetValue(model), parse.GetValue(resize), context: context);
             var inputs = new List<(string Name, int? Truth, (int, int, byte[]) Image)>();
             foreach (var f in files)
             {

@@ -80,8 +80,8 @@ internal static class SweepCommand
     private static Command CreateRun()
     {
         var name = new Argument<string>("NAME") { Description = "the sweep to work on" };
-        var workers = new Option<int>("--workers") { Description = "worker threads in this process (each trial then runs its kernels on one thread; for k threads each, run several processes with --threads k)", DefaultValueFactory = _ => 1 };
-        var threads = new Option<int>("--threads") { Description = "kernel threads per trial (0: all cores with one worker, 1 with several)" };
+        var workers = new Option<int>("--workers") { Description = "worker threads in this process, each trial with kernel threads of its own (--threads)", DefaultValueFactory = _ => 1 };
+        var threads = new Option<int>("--threads") { Description = "kernel threads per trial, each trial its own (0: all cores with one worker, 1 with several)" };
         var lease = new Option<double>("--lease") { Description = "seconds a claim lives without a heartbeat; a killed worker's trial is retried after this", DefaultValueFactory = _ => 60 };
         var maxTrials = new Option<int>("--max-trials") { Description = "stop after this many trials (0: until the sweep is done)" };
         var simulate = new Option<int>("--simulate") { Description = "test the claim protocol: each trial sleeps MS milliseconds instead of training", Hidden = true };

@@ -1,5 +1,4 @@
 using System.Globalization;
-using NetBlocks.Kernels;
 
 namespace NetBlocks.DesignSpace;
 
@@ -8,7 +7,7 @@ public sealed record SweepRunOptions
 {
     /// <summary>Worker threads in this process.</summary>
     public int Workers { get; init; } = 1;
-    /// <summary>Kernel threads per trial; 0 = all cores with one worker, 1 with several (see <see cref="SweepRunner"/>).</summary>
+    /// <summary>Kernel threads per trial (each trial has a context of its own); 0 = all cores with one worker, 1 with several (see <see cref="SweepRunner"/>).</summary>
     public int Threads { get; init; }
     /// <summary>How long a claim lives without a heartbeat; heartbeats come every third of it.</summary>
     public TimeSpan Lease { get; init; } = TimeSpan.FromSeconds(60);
@@ -42,9 +41,10 @@ public sealed record SweepRunSummary(int Completed, int Diverged, int Failed, in
 /// hands the trial back without counting an attempt and stops every worker of the process, and <see cref="Run"/> throws
 /// a <see cref="WorkerEnvironmentException"/>; a stopped run (cancellation: Ctrl+C, SIGTERM) hands its trials back the
 /// same way. Only the trial's own errors count attempts.</para>
-/// <para>Threads: <see cref="Threading.Threads"/> is process-wide, so with several workers in one process every trial
-/// runs its kernels on one thread (W single-threaded trials in parallel use W cores with no contention). To give
-/// each of W workers k threads, run W processes with <c>--workers 1 --threads k</c> against the same store.</para>
+/// <para>Threads: every trial runs under an <see cref="ExecutionContext"/> of its own, made for it and disposed after it,
+/// with <see cref="SweepRunOptions.Threads"/> kernel threads of its own, so W workers with k threads each use W·k cores.
+/// Automatic (0): all cores with one worker; one thread per trial with several (W single-threaded trials in parallel
+/// use W cores with no contention).</para>
 /// </summary>
 public sealed class SweepRunner(ITrialStore store, ITrialRunner runner, TextWriter? log = null)
 {
@@ -66,7 +66,6 @@ public sealed class SweepRunner(ITrialStore store, ITrialRunner runner, TextWrit
             throw new WorkerEnvironmentException($"this worker cannot train sweep {sweepName}, so it claimed no trial: {e.Message}", e);
         }
         int threads = options.Threads > 0 ? options.Threads : options.Workers == 1 ? Environment.ProcessorCount : 1;
-        // Not set here: Threading.Threads is process-wide; each trial's Trainer sets it from its settings (all the same value).
         var started = DateTime.UtcNow;
         int completed = 0, diverged = 0, failed = 0, retried = 0, lost = 0, handedBack = 0, taken = 0;
         var poll = TimeSpan.FromMilliseconds(Math.Clamp(options.Lease.TotalMilliseconds / 4, 100, 5000));
@@ -109,7 +108,10 @@ public sealed class SweepRunner(ITrialStore store, ITrialRunner runner, TextWrit
                 string what = $"trial {claim.Index} (attempt {claim.Attempt}) {claim.Spec}";
                 try
                 {
-                    var result = runner.Run(claim, sweep, threads, linked.Token);
+                    TrialResult result;
+                    using (var context = new ExecutionContext(threads))
+                    using (context.Enter())
+                        result = runner.Run(claim, sweep, context, linked.Token);
                     heartbeat.Change(Timeout.Infinite, Timeout.Infinite);
                     if (store.Complete(claim, result))
                     {

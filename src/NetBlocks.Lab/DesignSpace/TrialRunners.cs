@@ -6,7 +6,10 @@ using NetBlocks.Workflows;
 
 namespace NetBlocks.DesignSpace;
 
-/// <summary>Trains one trial. Called from several worker threads at once; <paramref name="threads"/> is the kernel thread count to use.</summary>
+/// <summary>
+/// Trains one trial. Called from several worker threads at once, each trial with an <see cref="ExecutionContext"/> of its
+/// own (its kernel threads, pool and profile), which is in force on the calling thread during <see cref="Run"/>.
+/// </summary>
 public interface ITrialRunner
 {
     /// <summary>
@@ -20,7 +23,7 @@ public interface ITrialRunner
     /// environment is a <see cref="WorkerEnvironmentException"/> (or see <see cref="WorkerEnvironmentException.IsEnvironmental"/>);
     /// any other exception is the trial's own error.
     /// </summary>
-    TrialResult Run(TrialClaim claim, SweepDefinition sweep, int threads, CancellationToken cancel);
+    TrialResult Run(TrialClaim claim, SweepDefinition sweep, ExecutionContext context, CancellationToken cancel);
 }
 
 /// <summary>
@@ -61,10 +64,10 @@ public sealed class FashionMnistTrialRunner(string? dataDir, bool verifyHashes =
         }
     }
 
-    public TrialResult Run(TrialClaim claim, SweepDefinition sweep, int threads, CancellationToken cancel)
+    public TrialResult Run(TrialClaim claim, SweepDefinition sweep, ExecutionContext context, CancellationToken cancel)
     {
-        var settings = sweep.Settings.ForModel(claim.Spec, threads);
-        using var session = TrainingSession.Create(Data(), settings);
+        var settings = sweep.Settings.ForModel(claim.Spec, context.Threads);
+        using var session = TrainingSession.Create(Data(), settings, context);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
         var trainer = session.Trainer(new StopWhenDiverged(stop));
         var checkpoint = Path.Combine(ScratchFolder, $"netblocks-trial-{Environment.ProcessId}-{claim.Id}-{Guid.NewGuid():N}.safetensors");
@@ -118,7 +121,7 @@ public sealed class FashionMnistTrialRunner(string? dataDir, bool verifyHashes =
 /// </summary>
 public sealed class SimulatedTrialRunner(int milliseconds, string? completionLog = null) : ITrialRunner
 {
-    public TrialResult Run(TrialClaim claim, SweepDefinition sweep, int threads, CancellationToken cancel)
+    public TrialResult Run(TrialClaim claim, SweepDefinition sweep, ExecutionContext context, CancellationToken cancel)
     {
         var clock = Stopwatch.StartNew();
         if (cancel.WaitHandle.WaitOne(milliseconds)) throw new OperationCanceledException("the trial was interrupted", cancel);

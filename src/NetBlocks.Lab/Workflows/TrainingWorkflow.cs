@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using NetBlocks.Analysis;
 using NetBlocks.Data;
-using NetBlocks.Kernels;
 using NetBlocks.Reporting.Charts;
 using NetBlocks.Reporting.Terminal;
 using NetBlocks.Serialization;
@@ -69,18 +68,31 @@ public sealed class TrainingWorkflow(TextWriter log, ProgressReporter progress, 
         }
     }
 
-    /// <summary>The loaders and the built model for the settings, after checking that the model fits in memory.</summary>
-    private sealed record Prepared(TrainingSession Session, MemoryEstimate Memory) : IDisposable
+    /// <summary>
+    /// The run's execution context (made once, from the settings' --threads), the loaders and the built model for the
+    /// settings, after checking that the model fits in memory.
+    /// </summary>
+    private sealed record Prepared(TrainingSession Session, MemoryEstimate Memory, ExecutionContext Context) : IDisposable
     {
-        public void Dispose() => Session.Dispose();
+        public void Dispose()
+        {
+            Session.Dispose();
+            Context.Dispose();
+        }
     }
 
     private Prepared Prepare(TrainRequest request, TrainingSettings settings)
     {
         var data = FashionMnistData.Load(request.DataDir, request.VerifyData);
+        var context = new ExecutionContext(settings.Threads);
         TrainingSession session;
-        try { session = TrainingSession.Create(data, settings); }
-        catch (OutOfMemoryException) { throw new InsufficientMemoryException(TrainingMemory.ParametersDoNotFit(settings)); }
+        try { session = TrainingSession.Create(data, settings, context); }
+        catch (Exception e)
+        {
+            context.Dispose();
+            if (e is OutOfMemoryException) throw new InsufficientMemoryException(TrainingMemory.ParametersDoNotFit(settings));
+            throw;
+        }
         try
         {
             int batch = Math.Min(settings.Batch, Math.Max(1, session.Train.Count));
@@ -88,11 +100,12 @@ public sealed class TrainingWorkflow(TextWriter log, ProgressReporter progress, 
             var budget = _memory();
             if (memory.TrainingBytes > budget.AvailableBytes)
                 throw new InsufficientMemoryException(TrainingMemory.TooLarge(settings, batch, memory, budget));
-            return new Prepared(session, memory);
+            return new Prepared(session, memory, context);
         }
         catch
         {
             session.Dispose();
+            context.Dispose();
             throw;
         }
     }
@@ -101,11 +114,10 @@ public sealed class TrainingWorkflow(TextWriter log, ProgressReporter progress, 
     private TrainResult Train(TrainRequest request, SqliteRunStore store, Start start, Prepared prepared, CancellationToken cancel)
     {
         var (settings, runId, runDir, resumeFrom, _) = start;
-        var (session, memory) = prepared;
+        var (session, memory, _) = prepared;
         var (train, val, model) = (session.Train, session.Val, session.Model);
         try
         {
-            Threading.Threads = settings.Threads;
             var observer = new RunObserver(settings, store, runId, runDir, log, progress);
             var trainer = session.Trainer(observer);
             observer.Source = () => trainer.Progress;

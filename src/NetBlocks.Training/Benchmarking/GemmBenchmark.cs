@@ -43,6 +43,8 @@ public static class GemmBenchmark
         var c = new float[size * size];
         for (int i = 0; i < a.Length; i++) { a[i] = rng.NextFloat() - 0.5f; b[i] = rng.NextFloat() - 0.5f; }
         var times = new double[repetitions];
+        using var context = new ExecutionContext(threads); // the run's own threads
+        using var inForce = context.Enter();
         for (int i = 0; i < warmup + repetitions; i++)
         {
             long start = Stopwatch.GetTimestamp();

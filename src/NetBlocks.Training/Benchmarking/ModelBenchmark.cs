@@ -30,7 +30,7 @@ public sealed record BenchSettings(string Model, int Resize, int Batch = 128, in
     }
 }
 
-/// <summary>One op kind's share of a step (from <see cref="OpProfiler"/>).</summary>
+/// <summary>One op kind's share of a step (from the context's <see cref="OpProfile"/>).</summary>
 public sealed record OpTime(string Op, double SecondsPerStep, double CallsPerStep);
 
 /// <summary>
@@ -75,19 +75,13 @@ public static class ModelBenchmark
     private static BenchResult Run(BenchSettings s, bool training)
     {
         s.Validate();
-        int savedThreads = Threading.Threads;
-        Threading.Threads = s.EffectiveThreads;
-        try
-        {
-            return Measure(s, training);
-        }
-        finally
-        {
-            Threading.Threads = savedThreads;
-        }
+        // the run's own context: its thread count, a fresh pool (whose growth the result reports) and its own profile
+        using var context = new ExecutionContext(s.EffectiveThreads);
+        using (context.Enter())
+            return Measure(s, training, context);
     }
 
-    private static BenchResult Measure(BenchSettings s, bool training)
+    private static BenchResult Measure(BenchSettings s, bool training, ExecutionContext context)
     {
         int[] shape = [s.Batch, s.InputChannels, s.Resize, s.Resize];
         var rng = new RandomGenerator(s.Seed);
@@ -130,8 +124,9 @@ public static class ModelBenchmark
         for (int i = 0; i < s.Warmup; i++) Step(timed: false);
 
         var times = new double[s.Steps];
-        OpProfiler.Reset();
-        OpProfiler.Enabled = s.Profile;
+        var profiler = context.Profiler;
+        profiler.Reset();
+        profiler.Enabled = s.Profile;
         int gen0 = GC.CollectionCount(0), gen2 = GC.CollectionCount(2);
         long allBefore = GC.GetTotalAllocatedBytes(precise: true), mineBefore = GC.GetAllocatedBytesForCurrentThread();
         try
@@ -145,7 +140,7 @@ public static class ModelBenchmark
         }
         finally
         {
-            OpProfiler.Enabled = false;
+            profiler.Enabled = false;
         }
         long mineAfter = GC.GetAllocatedBytesForCurrentThread(), allAfter = GC.GetTotalAllocatedBytes(precise: true);
         gen0 = GC.CollectionCount(0) - gen0; gen2 = GC.CollectionCount(2) - gen2;
@@ -161,15 +156,15 @@ public static class ModelBenchmark
                 profile.Add(new OpTime("[phase] backward", phases[2] / f, 1));
                 profile.Add(new OpTime("[phase] sgd update", phases[3] / f, 1));
             }
-            foreach (var (op, seconds, calls) in OpProfiler.Snapshot())
+            foreach (var (op, seconds, calls) in profiler.Snapshot())
                 profile.Add(new OpTime(op, seconds / s.Steps, (double)calls / s.Steps));
-            OpProfiler.Reset();
+            profiler.Reset();
         }
 
         using var self = Process.GetCurrentProcess();
         self.Refresh();
         return new BenchResult(training ? "train" : "infer", s.Model, s.Resize, s.Batch, s.EffectiveThreads, s.Steps, times, macs,
-            self.PeakWorkingSet64, TensorPool.AllocatedBytes, TensorPool.RetainedBytes,
+            self.PeakWorkingSet64, context.Pool.AllocatedBytes, context.Pool.RetainedBytes,
             (allAfter - allBefore) / (double)s.Steps, (mineAfter - mineBefore) / (double)s.Steps, gen0, gen2, profile);
     }
 }

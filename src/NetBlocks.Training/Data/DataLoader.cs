@@ -34,7 +34,7 @@ public sealed record DataLoaderOptions
     /// <summary>Batches made ahead of the consumer by background workers; 0 = make each batch on the consumer's thread when asked.</summary>
     public int Prefetch { get; init; } = 3;
 
-    /// <summary>Background workers when prefetching; 0 = automatic (a quarter of <see cref="Threading.Threads"/>, 1 to 4).</summary>
+    /// <summary>Background workers when prefetching; 0 = automatic (a quarter of the current <see cref="ExecutionContext"/>'s threads, 1 to 4).</summary>
     public int Workers { get; init; }
 }
 
@@ -86,7 +86,7 @@ public sealed class DataLoader : IDisposable
     public int[] BatchShape => [Options.BatchSize, 1, _pipeline.OutHeight, _pipeline.OutWidth];
 
     /// <summary>Background workers a prefetching epoch uses.</summary>
-    public int WorkerCount => Options.Workers > 0 ? Options.Workers : Math.Clamp(Threading.Threads / 4, 1, 4);
+    public int WorkerCount => Options.Workers > 0 ? Options.Workers : Math.Clamp(ExecutionContext.Current.Threads / 4, 1, 4);
 
     /// <summary>The dataset indices of epoch <paramref name="epoch"/> in the order they are served.</summary>
     public int[] Order(int epoch)
@@ -229,6 +229,7 @@ public sealed class DataLoader : IDisposable
         private Thread[] _workers = [];
         private CancellationTokenRegistration _registration;
         private int[]? _order;
+        private ExecutionContext? _context;
         private int _next;      // the batch the consumer takes next
         private int _claimed;   // the batch the next idle worker makes
         private bool _stopped;
@@ -295,6 +296,8 @@ public sealed class DataLoader : IDisposable
             _order = _loader.Order(_epoch);
             _registration = _ct.Register(static s => ((PrefetchEnumerator)s!).Stop(), this);
             int n = Math.Min(_loader.WorkerCount, _end - _next);
+            // the workers make their batches under the consumer's context (its pool), as the consumer would
+            _context = ExecutionContext.Current;
             _workers = new Thread[n];
             for (int i = 0; i < n; i++)
             {
@@ -318,7 +321,8 @@ public sealed class DataLoader : IDisposable
                 ExceptionDispatchInfo? error = null;
                 try
                 {
-                    batch = _loader.Build(_epoch, b, _order!, parallel: false);
+                    using (_context!.Enter()) // a context disposed meanwhile fails this batch, not the thread
+                        batch = _loader.Build(_epoch, b, _order!, parallel: false);
                 }
                 catch (Exception e)
                 {

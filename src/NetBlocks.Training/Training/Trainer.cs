@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using NetBlocks.Autograd;
 using NetBlocks.Functional;
-using NetBlocks.Kernels;
 using NetBlocks.Nn;
 using NetBlocks.Optim;
 using NetBlocks.Tensors;
@@ -14,7 +13,8 @@ public enum TrainingOutcome { Completed, Interrupted }
 /// d2l's Trainer, for classification with cross-entropy and SGD: per step zero the gradients, forward, loss,
 /// backward, optional gradient clipping, update; per epoch evaluate on the validation split and write a checkpoint.
 /// Reproducible bit for bit for a given seed and thread count; stops cleanly on cancellation (Ctrl+C) after the
-/// current step with a resumable checkpoint.
+/// current step with a resumable checkpoint. Runs under the <see cref="ExecutionContext"/> its caller gives it, whose
+/// thread count is the settings' (recorded in every checkpoint).
 /// </summary>
 public sealed class Trainer
 {
@@ -24,15 +24,24 @@ public sealed class Trainer
     public Module Model { get; }
     public Sgd Optimizer { get; }
     public TrainingSettings Settings { get; }
+    /// <summary>What <see cref="Fit"/> runs under: its threads, pool and kernel policy.</summary>
+    public ExecutionContext Context { get; }
     public TrainingProgress Progress { get; private set; } = new();
     public string? LastCheckpoint { get; private set; }
 
     /// <param name="model">A built (materialised) model, initialised.</param>
-    public Trainer(Module model, TrainingSettings settings, ITrainingObserver? observer = null)
+    /// <param name="context">What to train under; its thread count must be <paramref name="settings"/>.Threads.</param>
+    /// <exception cref="ArgumentException">the context runs another thread count than the settings say.</exception>
+    public Trainer(Module model, TrainingSettings settings, ExecutionContext context, ITrainingObserver? observer = null)
     {
+        ArgumentNullException.ThrowIfNull(context);
         if (!model.IsMaterialized) throw new InvalidOperationException("the model must be built (materialised) before training");
+        if (context.Threads != settings.Threads)
+            throw new ArgumentException($"the execution context runs {context.Threads} thread(s) but the settings say --threads {settings.Threads}: " +
+                                        "the run would not be reproducible from its recorded settings; make the context from the settings' thread count", nameof(context));
         Model = model;
         Settings = settings;
+        Context = context;
         _observer = observer ?? new NullObserver();
         _schedule = LearningRateSchedule.Parse(settings.Schedule);
         Optimizer = new Sgd(model.Parameters(), settings.LearningRate, settings.Momentum, settings.WeightDecay, settings.Nesterov);
@@ -51,7 +60,7 @@ public sealed class Trainer
 
     public TrainingOutcome Fit(IBatchSource train, IBatchSource val, string checkpointPath, CancellationToken cancel = default)
     {
-        Threading.Threads = Settings.Threads;
+        using var inForce = Context.Enter();
         var p = Progress;
         while (p.Epoch < Settings.Epochs)
         {

@@ -12,7 +12,8 @@ namespace NetBlocks.Workflows;
 
 /// <summary>
 /// A trained model ready for `netblocks eval` and `predict`: rebuilt from the checkpoint's settings (or from --model
-/// and --resize for a plain state dict, e.g. one saved by PyTorch) and loaded in eval mode.
+/// and --resize for a plain state dict, e.g. one saved by PyTorch) and loaded in eval mode. It is built, and runs, under
+/// the <see cref="ExecutionContext"/> given to <see cref="Load"/> (the CLI's, from --threads).
 /// </summary>
 public sealed class InferenceModel
 {
@@ -20,10 +21,12 @@ public sealed class InferenceModel
     public string Name { get; }
     public int Resize { get; }
     public int Classes { get; }
+    /// <summary>What the forwards run under.</summary>
+    public ExecutionContext Context { get; }
 
-    private InferenceModel(Module model, string name, int resize, int classes)
+    private InferenceModel(Module model, string name, int resize, int classes, ExecutionContext context)
     {
-        Model = model; Name = name; Resize = resize; Classes = classes;
+        Model = model; Name = name; Resize = resize; Classes = classes; Context = context;
         model.Eval();
     }
 
@@ -38,8 +41,12 @@ public sealed class InferenceModel
     private const string IgnoredPrefix = "optimizer.";
 
     /// <param name="memory">What memory inference may take (default: <see cref="MemoryBudget.Read"/>; tests pass a fixed one).</param>
-    public static InferenceModel Load(string path, string? model = null, int? resize = null, int? classes = null, Func<MemoryBudget>? memory = null)
+    /// <param name="context">What to build and run the model under (default: the one in force on this thread).</param>
+    public static InferenceModel Load(string path, string? model = null, int? resize = null, int? classes = null, Func<MemoryBudget>? memory = null,
+        ExecutionContext? context = null)
     {
+        context ??= ExecutionContext.Current;
+        using var inForce = context.Enter();
         if (Directory.Exists(path))
             throw new ArgumentException($"{path} is a folder; give a checkpoint file, e.g. {Path.Combine(path, TrainingCheckpoint.WeightsFileName)} or {Path.Combine(path, TrainingCheckpoint.FileName)}");
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such checkpoint file");
@@ -74,12 +81,13 @@ public sealed class InferenceModel
                 $"{path}: {name} at {size}×{size} needs about {MemoryBudget.Format(need)} to classify one image, more than the " +
                 $"{MemoryBudget.Format(budget.AvailableBytes)} available ({budget.Source}); if the file's input size is wrong, pass --resize");
         Checkpoint.Load(module, file, ignorePrefix: IgnoredPrefix);
-        return new InferenceModel(module, name, size.Value, k.Value);
+        return new InferenceModel(module, name, size.Value, k.Value, context);
     }
 
     /// <summary>Class probabilities (softmax of the logits) for a batch of images (B, 1, R, R).</summary>
     public float[][] Probabilities(Tensor images)
     {
+        using var inForce = Context.Enter();
         using var _ = GradMode.NoGrad();
         var logp = F.LogSoftmax(Model.Forward(images));
         int n = logp.Size(0), kk = logp.Size(1);
@@ -109,6 +117,7 @@ public sealed class InferenceModel
     public (double Loss, double Accuracy, long[,] Confusion) Evaluate(IBatchSource data)
     {
         var confusion = new long[Classes, Classes];
+        using var inForce = Context.Enter();
         var (loss, acc) = Trainer.Evaluate(Model, data, (pred, labels) =>
         {
             for (int i = 0; i < labels.Length; i++) confusion[labels[i], pred[i]]++;

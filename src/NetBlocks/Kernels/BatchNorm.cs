@@ -17,7 +17,7 @@ public static unsafe class BatchNorm
 
     /// <summary>Batch mean and biased variance per channel.</summary>
     public static void Statistics(ReadOnlySpan<float> x, int n, int c, int s, Span<double> mean, Span<double> variance)
-        => Statistics(x, n, c, s, mean, variance, Threading.Threads);
+        => Statistics(x, n, c, s, mean, variance, ExecutionContext.Current.Threads);
 
     internal static void Statistics(ReadOnlySpan<float> x, int n, int c, int s, Span<double> mean, Span<double> variance, int threads)
     {
@@ -44,7 +44,7 @@ public static unsafe class BatchNorm
     /// </summary>
     public static void Normalize(ReadOnlySpan<float> x, int n, int c, int s, ReadOnlySpan<float> mean, ReadOnlySpan<float> invstd,
         ReadOnlySpan<float> gamma, ReadOnlySpan<float> beta, Span<float> y, bool relu)
-        => Normalize(x, n, c, s, mean, invstd, gamma, beta, y, relu, Threading.Threads);
+        => Normalize(x, n, c, s, mean, invstd, gamma, beta, y, relu, ExecutionContext.Current.Threads);
 
     internal static void Normalize(ReadOnlySpan<float> x, int n, int c, int s, ReadOnlySpan<float> mean, ReadOnlySpan<float> invstd,
         ReadOnlySpan<float> gamma, ReadOnlySpan<float> beta, Span<float> y, bool relu, int threads)
@@ -70,7 +70,7 @@ public static unsafe class BatchNorm
     /// </summary>
     public static void Backward(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, int n, int c, int s, ReadOnlySpan<float> mean,
         ReadOnlySpan<float> invstd, ReadOnlySpan<float> gamma, bool useBatchStats, Span<float> dx, Span<float> dgamma, Span<float> dbeta)
-        => Backward(x, dy, n, c, s, mean, invstd, gamma, useBatchStats, dx, dgamma, dbeta, Threading.Threads);
+        => Backward(x, dy, n, c, s, mean, invstd, gamma, useBatchStats, dx, dgamma, dbeta, ExecutionContext.Current.Threads);
 
     /// <summary>
     /// As <see cref="Backward(ReadOnlySpan{float}, ReadOnlySpan{float}, int, int, int, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, bool, Span{float}, Span{float}, Span{float})"/>
@@ -82,7 +82,7 @@ public static unsafe class BatchNorm
         Span<float> dgamma, Span<float> dbeta)
     {
         Check(reluOutput.Length, n, c, s);
-        Backward(x, dy, n, c, s, mean, invstd, gamma, useBatchStats, dx, dgamma, dbeta, Threading.Threads, reluOutput);
+        Backward(x, dy, n, c, s, mean, invstd, gamma, useBatchStats, dx, dgamma, dbeta, ExecutionContext.Current.Threads, reluOutput);
     }
 
     internal static void Backward(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, int n, int c, int s, ReadOnlySpan<float> mean,

@@ -58,15 +58,15 @@ public static unsafe class Convolution
 {
     /// <summary>y = conv(x, w) + bias. y is overwritten.</summary>
     public static void Forward(float[] x, int xOff, float[] w, int wOff, float[]? bias, int biasOff, float[] y, int yOff, ConvGeometry g)
-        => Forward(x, xOff, w, wOff, bias, biasOff, y, yOff, g, Threading.Threads);
+        => Forward(x, xOff, w, wOff, bias, biasOff, y, yOff, g, ExecutionContext.Current.Threads);
 
     /// <summary>dx = ∂L/∂x given dy: per group dcols = Wᵀ · dy, folded back with col2im. dx is overwritten.</summary>
     public static void BackwardData(float[] dy, int dyOff, float[] w, int wOff, float[] dx, int dxOff, ConvGeometry g)
-        => BackwardData(dy, dyOff, w, wOff, dx, dxOff, g, Threading.Threads);
+        => BackwardData(dy, dyOff, w, wOff, dx, dxOff, g, ExecutionContext.Current.Threads);
 
     /// <summary>dw = Σₙ dy[n] · cols(x[n])ᵀ per group, db = Σ dy over n, h, w. Both overwritten (db may be null).</summary>
     public static void BackwardWeight(float[] dy, int dyOff, float[] x, int xOff, float[] dw, int dwOff, float[]? db, int dbOff, ConvGeometry g)
-        => BackwardWeight(dy, dyOff, x, xOff, dw, dwOff, db, dbOff, g, Threading.Threads);
+        => BackwardWeight(dy, dyOff, x, xOff, dw, dwOff, db, dbOff, g, ExecutionContext.Current.Threads);
 
     /// <summary>
     /// The entry check of every convolution kernel, after <see cref="ConvGeometry.Validate"/>: each buffer long enough for
@@ -89,7 +89,7 @@ public static unsafe class Convolution
     internal static bool SplitsBatch(ConvGeometry g, int threads) => threads > 1 && g.N >= threads;
 
     /// <summary>Columns a GEMM should have at least: planes smaller than this are batched, several samples side by side.</summary>
-    internal static int BlockColumns { get; set; } = 512; // settable for A/B benchmarks (1: one sample per GEMM)
+    internal static int BlockColumns => ExecutionContext.Current.Policy.BlockColumns; // the policy's: benchmarks try others (1: one sample per GEMM)
 
     /// <summary>
     /// Planes at least this large run one sample per GEMM. Gathering samples side by side pays for its copies only on
@@ -98,7 +98,7 @@ public static unsafe class Convolution
     /// gradient 6.1 → 4.9 ms with about five samples per GEMM (batch 128, 2 threads, `conv-quick`, the 3×3 and 5×5
     /// layers there running the direct kernels).
     /// </summary>
-    internal static int BlockBelow { get; set; } = 128;
+    internal static int BlockBelow => ExecutionContext.Current.Policy.BlockBelow;
 
     /// <summary>
     /// Samples per GEMM: 1 for planes of at least <see cref="BlockBelow"/>; else enough samples side by side to reach
@@ -115,13 +115,11 @@ public static unsafe class Convolution
     }
 
     /// <summary>
-    /// Direct-kernel switch for tests and benchmarks: null, the measured rule; true, wherever it applies; false, never.
-    /// Per thread (the choice is made on the calling thread), so a test forcing a path does not change others running
-    /// concurrently.
+    /// Direct-kernel switch of the current context's policy (<see cref="KernelPolicy.DirectConvolution"/>): null, the
+    /// measured rule; true, wherever it applies; false, never. Read on the calling thread, so a test forcing a path in a
+    /// context of its own does not change others running concurrently.
     /// </summary>
-    internal static bool? ForceDirect { get => t_forceDirect; set => t_forceDirect = value; }
-
-    [ThreadStatic] private static bool? t_forceDirect;
+    internal static bool? ForceDirect => ExecutionContext.Current.Policy.DirectConvolution;
 
     /// <summary>Whether <see cref="Forward"/> runs <see cref="DirectConvolution"/> for this shape (see <see cref="DirectPays"/>).</summary>
     internal static bool UsesDirectForward(ConvGeometry g, int threads)
@@ -204,10 +202,8 @@ public static unsafe class Convolution
         }
     }
 
-    /// <summary>Direct weight-gradient switch for tests and benchmarks, as <see cref="ForceDirect"/> (which it overrides when set).</summary>
-    internal static bool? ForceDirectWeight { get => t_forceDirectWeight; set => t_forceDirectWeight = value; }
-
-    [ThreadStatic] private static bool? t_forceDirectWeight;
+    /// <summary>Direct weight-gradient switch of the current context's policy, as <see cref="ForceDirect"/> (which it overrides when set).</summary>
+    internal static bool? ForceDirectWeight => ExecutionContext.Current.Policy.DirectWeightGradient;
 
     /// <summary>
     /// Whether <see cref="BackwardWeight"/> runs <see cref="DirectWeightGradient"/> for this shape: wherever it applies

@@ -36,10 +36,10 @@ internal static unsafe partial class DirectWeightGradient
     internal static bool CanBackwardWeight(ConvGeometry g) => IsSupported && g.N > 0 && g.OH > 0 && g.OW > 0 && TileFor(g).Nb > 0;
 
     /// <summary>Bytes of a sample block's transposed dy and padded input (one unit's share) that a unit aims for.</summary>
-    internal static int BlockBytes { get; set; } = 160 * 1024;
+    internal static int BlockBytes => ExecutionContext.Current.Policy.WeightGradientBlockBytes;
 
     /// <summary>Input-channel ranges per (group, channel chunk) aimed for: units ≈ this × threads.</summary>
-    internal static int UnitsPerThread { get; set; } = 4;
+    internal static int UnitsPerThread => ExecutionContext.Current.Policy.WeightGradientUnitsPerThread;
 
     private readonly record struct TileShape(int Nb, int C, int R, int T);
 

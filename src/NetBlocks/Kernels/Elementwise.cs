@@ -36,7 +36,7 @@ public static unsafe class Elementwise
 
     private static void RunChunked<TOp>(TOp op, int length) where TOp : struct, IChunkOp
     {
-        if (length < ParallelThreshold || Threading.Threads == 1)
+        if (length < ParallelThreshold || ExecutionContext.Current.Threads == 1)
         {
             op.Run(0, length);
             return;

@@ -25,12 +25,13 @@ internal enum GemmPath
 /// packed into MR-row and NR-column micro-panels (zero padded at the edges) in cache-sized blocks, and a
 /// register-blocked SIMD micro-kernel computes MR×NR tiles of C from them; partial tiles go through a small
 /// buffer. B is read in place instead when packing it would not pay (few rows of A), and m == 1 or n == 1
-/// runs as a matrix-vector product. Work is split in coarse blocks of C over <see cref="Threading"/>.
+/// runs as a matrix-vector product. Work is split in coarse blocks of C over <see cref="Threading"/> (the current
+/// <see cref="ExecutionContext"/>'s threads).
 /// </summary>
 public static unsafe partial class Gemm
 {
-    /// <summary>Forces a path for every call through the public API (benchmarks); <see cref="GemmPath.Auto"/> means the best supported.</summary>
-    internal static GemmPath ForcedPath { get; set; } = GemmPath.Auto;
+    /// <summary>The path of the current context's policy (<see cref="KernelPolicy"/>) for calls through the public API; <see cref="GemmPath.Auto"/> means the best supported.</summary>
+    internal static GemmPath ForcedPath => ExecutionContext.Current.Policy.GemmPath;
 
     /// <summary>The fastest path this machine supports.</summary>
     internal static GemmPath BestPath { get; } =
@@ -87,9 +88,9 @@ public static unsafe partial class Gemm
     public static void Sgemm(int m, int n, int k, ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c)
         => Sgemm(false, false, m, n, k, 1f, a, k, b, n, 0f, c, n);
 
-    /// <summary>Threads worth using for a problem: small ones run on the calling thread only.</summary>
+    /// <summary>Threads worth using for a problem: small ones run on the calling thread only, others on the current context's.</summary>
     internal static int ThreadsFor(int m, int n, int k)
-        => 2.0 * m * n * k < ParallelFlopThreshold ? 1 : Threading.Threads;
+        => 2.0 * m * n * k < ParallelFlopThreshold ? 1 : ExecutionContext.Current.Threads;
 
     /// <summary>
     /// The entry point with an explicit path and thread count, used as given (no small-problem cut-off), so tests and
@@ -125,17 +126,18 @@ public static unsafe partial class Gemm
             Gemv(ref p, path);
             return;
         }
+        var blocking = ExecutionContext.Current.Policy.GemmBlocking; // null: each path's own
         switch (path)
         {
             case GemmPath.Avx512:
                 // 8 rows fit the usual channel and batch counts (multiples of 8); narrow products (a linear
                 // layer with few outputs) waste less of a 16-wide block than of a 32-wide one.
-                if (n <= 16) Driver<Avx512Kernel16x16>.Run(ref p, Blocking.Avx512);
-                else Driver<Avx512Kernel8x32>.Run(ref p, Blocking.Avx512);
+                if (n <= 16) Driver<Avx512Kernel16x16>.Run(ref p, blocking ?? Blocking.Avx512);
+                else Driver<Avx512Kernel8x32>.Run(ref p, blocking ?? Blocking.Avx512);
                 break;
-            case GemmPath.Avx2: Driver<Avx2Kernel6x16>.Run(ref p, Blocking.Avx2); break;
-            case GemmPath.Vector128: Driver<Vector128Kernel6x8>.Run(ref p, Blocking.Vector128); break;
-            default: Driver<ScalarKernel4x4>.Run(ref p, Blocking.Scalar); break;
+            case GemmPath.Avx2: Driver<Avx2Kernel6x16>.Run(ref p, blocking ?? Blocking.Avx2); break;
+            case GemmPath.Vector128: Driver<Vector128Kernel6x8>.Run(ref p, blocking ?? Blocking.Vector128); break;
+            default: Driver<ScalarKernel4x4>.Run(ref p, blocking ?? Blocking.Scalar); break;
         }
     }
 
@@ -182,14 +184,14 @@ public static unsafe partial class Gemm
     /// <summary>
     /// Cache blocking. KC: depth of the packed panels (a KC×NR micro-panel of B stays in L1 while the
     /// micro-kernel sweeps the A micro-panels of a block); MC: rows of an A block (MC×KC floats, kept in L2).
-    /// Mutable only so that the gemm-quick benchmark can try other sizes (--blk KC,MC).
+    /// A context's <see cref="KernelPolicy"/> may give others (the gemm-quick benchmark's --blk KC,MC).
     /// </summary>
     internal readonly record struct Blocking(int KC, int MC)
     {
-        public static Blocking Avx512 = new(KC: 256, MC: 144);
-        public static Blocking Avx2 = new(KC: 256, MC: 144);
-        public static Blocking Vector128 = new(KC: 256, MC: 96);
-        public static Blocking Scalar = new(KC: 128, MC: 64);
+        public static readonly Blocking Avx512 = new(KC: 256, MC: 144);
+        public static readonly Blocking Avx2 = new(KC: 256, MC: 144);
+        public static readonly Blocking Vector128 = new(KC: 256, MC: 96);
+        public static readonly Blocking Scalar = new(KC: 128, MC: 64);
     }
 
     private struct Problem

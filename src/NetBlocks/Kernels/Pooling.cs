@@ -47,7 +47,7 @@ public static class Pooling
 
     /// <summary>y = max over each window (padding counts as −∞); argmax[i] = index h·W + w of the first maximum, row by row.</summary>
     public static void MaxForward(ReadOnlySpan<float> x, Span<float> y, Span<int> argmax, PoolGeometry g)
-        => MaxForward(x, y, argmax, g, Threading.Threads);
+        => MaxForward(x, y, argmax, g, ExecutionContext.Current.Threads);
 
     internal static unsafe void MaxForward(ReadOnlySpan<float> x, Span<float> y, Span<int> argmax, PoolGeometry g, int threads)
     {
@@ -65,7 +65,7 @@ public static class Pooling
 
     /// <summary>y = max over each window, without keeping the indices (the backward recomputes them from x).</summary>
     public static void MaxForward(ReadOnlySpan<float> x, Span<float> y, PoolGeometry g)
-        => MaxForward(x, y, g, Threading.Threads);
+        => MaxForward(x, y, g, ExecutionContext.Current.Threads);
 
     internal static unsafe void MaxForward(ReadOnlySpan<float> x, Span<float> y, PoolGeometry g, int threads)
     {
@@ -86,7 +86,7 @@ public static class Pooling
     /// between forward and backward. dx is overwritten.
     /// </summary>
     public static void MaxBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx, PoolGeometry g)
-        => MaxBackward(x, dy, dx, g, Threading.Threads);
+        => MaxBackward(x, dy, dx, g, ExecutionContext.Current.Threads);
 
     internal static unsafe void MaxBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx, PoolGeometry g, int threads)
     {
@@ -269,7 +269,7 @@ public static class Pooling
 
     /// <summary>dx[argmax] += dy; dx is overwritten.</summary>
     public static void MaxBackward(ReadOnlySpan<float> dy, ReadOnlySpan<int> argmax, Span<float> dx, PoolGeometry g)
-        => MaxBackward(dy, argmax, dx, g, Threading.Threads);
+        => MaxBackward(dy, argmax, dx, g, ExecutionContext.Current.Threads);
 
     internal static unsafe void MaxBackward(ReadOnlySpan<float> dy, ReadOnlySpan<int> argmax, Span<float> dx, PoolGeometry g, int threads)
     {

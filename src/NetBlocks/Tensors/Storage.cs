@@ -3,7 +3,8 @@ namespace NetBlocks.Tensors;
 /// <summary>
 /// The float buffer behind one or more tensors (a tensor and its views): <see cref="Length"/> floats of
 /// <see cref="Data"/> from <see cref="Offset"/> (a whole array, or a block of one of the pool's segments).
-/// Reference-counted: the buffer goes back to <see cref="TensorPool"/> when the last tensor using it is released; a
+/// Reference-counted: the buffer goes back to the <see cref="TensorPool"/> it came from (the current context's when it was
+/// rented) when the last tensor using it is released; a
 /// segment block whose tensors were dropped without a release goes back when its <see cref="BlockLease"/> is finalised.
 /// </summary>
 internal sealed class Storage
@@ -11,32 +12,34 @@ internal sealed class Storage
     public readonly float[] Data;
     public readonly int Offset;
     public readonly int Length;
-    private readonly bool _pooled;
+    private readonly TensorPool? _pool;
     private readonly BlockLease? _block;
     private int _refs = 1;
 
-    private Storage(float[] data, int offset, int length, bool pooled, BlockLease? block)
+    private Storage(float[] data, int offset, int length, TensorPool? pool, BlockLease? block)
     {
-        Data = data; Offset = offset; Length = length; _pooled = pooled; _block = block;
+        Data = data; Offset = offset; Length = length; _pool = pool; _block = block;
     }
 
+    /// <summary>A buffer of <paramref name="length"/> floats from the current context's pool.</summary>
     public static Storage Rent(int length)
     {
-        var data = TensorPool.RentBlock(length, out int offset, out var segment);
-        return new Storage(data, offset, length, pooled: true, segment is null ? null : new BlockLease(segment, offset, length));
+        var pool = ExecutionContext.Current.Pool;
+        var data = pool.RentBlock(length, out int offset, out var segment);
+        return new Storage(data, offset, length, pool, segment is null ? null : new BlockLease(pool, segment, offset, length));
     }
 
-    public static Storage Wrap(float[] data) => new(data, 0, data.Length, pooled: false, block: null);
+    public static Storage Wrap(float[] data) => new(data, 0, data.Length, pool: null, block: null);
 
     public void AddRef() => Interlocked.Increment(ref _refs);
 
     /// <summary>A pool buffer that exactly one tensor holds: it may be written over by an op that consumes that tensor.</summary>
-    public bool IsExclusivePooled => _pooled && Volatile.Read(ref _refs) == 1;
+    public bool IsExclusivePooled => _pool is not null && Volatile.Read(ref _refs) == 1;
 
     public void Release()
     {
-        if (Interlocked.Decrement(ref _refs) != 0 || !_pooled) return;
-        if (_block is null) TensorPool.Return(Data);
+        if (Interlocked.Decrement(ref _refs) != 0 || _pool is null) return;
+        if (_block is null) _pool.Return(Data);
         else _block.Return();
     }
 
@@ -44,7 +47,7 @@ internal sealed class Storage
     /// A segment block held by one storage. Only these are finalisable (whole-array storages are simply collected), so
     /// the GC's finalisation bookkeeping is paid once per large tensor, not for every tensor.
     /// </summary>
-    private sealed class BlockLease(TensorPool.Segment segment, int offset, int length)
+    private sealed class BlockLease(TensorPool pool, TensorPool.Segment segment, int offset, int length)
     {
         private int _returned;
 
@@ -53,7 +56,7 @@ internal sealed class Storage
         {
             if (Interlocked.Exchange(ref _returned, 1) != 0) return;
             GC.SuppressFinalize(this);
-            TensorPool.ReturnBlock(segment, offset, length);
+            pool.ReturnBlock(segment, offset, length);
         }
 
         ~BlockLease() => Return();

@@ -13,28 +13,35 @@ namespace NetBlocks.Tensors;
 /// Buffers that are never returned (a tensor the user dropped without a Backward) are recovered by the GC: whole
 /// arrays are simply collected, and a segment block goes back to its segment when the GC finalises its lease. The pool is
 /// an optimisation, never a requirement for correctness.
+/// <para>
+/// Each <see cref="ExecutionContext"/> has a pool (contexts may share one); a tensor's storage takes its buffer from the
+/// pool of the context in force and gives it back to that same pool, whichever context releases it. Thread-safe.
+/// </para>
 /// </summary>
-public static class TensorPool
+public sealed class TensorPool
 {
-    private static readonly Dictionary<int, Stack<float[]>> Buckets = new();
-    private static readonly List<Segment> Segments = new();
-    private static readonly object Gate = new();
-    private static long _retainedBytes;
-    private static long _allocatedBytes;
-    private static long _maxRetainedBytes = 8L << 30;
+    private readonly Dictionary<int, Stack<float[]>> Buckets = new();
+    private readonly List<Segment> Segments = new();
+    private readonly object Gate = new();
+    private long _retainedBytes;
+    private long _allocatedBytes;
+    private long _maxRetainedBytes;
+
+    /// <param name="maxRetainedBytes">The cap on <see cref="RetainedBytes"/> (default 8 GiB).</param>
+    public TensorPool(long maxRetainedBytes = 8L << 30)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(maxRetainedBytes);
+        _maxRetainedBytes = maxRetainedBytes;
+    }
 
     /// <summary>Bytes currently held by the pool, ready for reuse (free arrays and free segment blocks).</summary>
-    public static long RetainedBytes { get { lock (Gate) return _retainedBytes; } }
+    public long RetainedBytes { get { lock (Gate) return _retainedBytes; } }
 
     /// <summary>Bytes the pool has ever allocated fresh from the GC (grows only when reuse fails).</summary>
-    public static long AllocatedBytes { get { lock (Gate) return _allocatedBytes; } }
+    public long AllocatedBytes { get { lock (Gate) return _allocatedBytes; } }
 
     /// <summary>Upper bound on <see cref="RetainedBytes"/>; returned arrays beyond it, and segments that fall wholly free beyond it, are left to the GC.</summary>
-    public static long MaxRetainedBytes
-    {
-        get { lock (Gate) return _maxRetainedBytes; }
-        set { lock (Gate) _maxRetainedBytes = Math.Max(0, value); }
-    }
+    public long MaxRetainedBytes { get { lock (Gate) return _maxRetainedBytes; } }
 
     /// <summary>
     /// Buffers shorter than this are plain GC allocations (scalars, per-channel vectors): recycling them would cost
@@ -52,7 +59,7 @@ public static class TensorPool
     private const int Granule = 16;
 
     /// <summary>A buffer of exactly <paramref name="length"/> floats with unspecified contents (a whole array).</summary>
-    public static float[] Rent(int length)
+    public float[] Rent(int length)
     {
         if (length == 0) return Array.Empty<float>();
         if (length < MinPooledLength) return new float[length];
@@ -69,7 +76,7 @@ public static class TensorPool
     }
 
     /// <summary>Gives a whole array back for reuse. The caller must not touch it afterwards.</summary>
-    public static void Return(float[] buffer)
+    public void Return(float[] buffer)
     {
         if (buffer.Length < MinPooledLength) return;
         lock (Gate)
@@ -86,7 +93,7 @@ public static class TensorPool
     /// <paramref name="length"/> floats with unspecified contents for a storage: a whole array (offset 0, no segment)
     /// below <see cref="SegmentedLength"/>, else a best-fit block of a segment.
     /// </summary>
-    internal static float[] RentBlock(int length, out int offset, out Segment? segment)
+    internal float[] RentBlock(int length, out int offset, out Segment? segment)
     {
         segment = null;
         offset = 0;
@@ -120,7 +127,7 @@ public static class TensorPool
     }
 
     /// <summary>Gives a segment block back; it merges with free neighbours. A segment that falls wholly free beyond the retention cap is dropped.</summary>
-    internal static void ReturnBlock(Segment segment, int offset, int length)
+    internal void ReturnBlock(Segment segment, int offset, int length)
     {
         int size = RoundUp(length);
         lock (Gate)
@@ -137,7 +144,7 @@ public static class TensorPool
     }
 
     /// <summary>Drops every retained buffer and every segment (they become garbage for the GC; blocks still in use keep theirs alive).</summary>
-    public static void Clear()
+    public void Clear()
     {
         lock (Gate)
         {
@@ -153,7 +160,7 @@ public static class TensorPool
     /// freed neighbours can merge. Untouched pages of a segment cost address space, not memory (the working set counts
     /// only pages that were written).
     /// </summary>
-    private static int NewSegmentLength(int size)
+    private int NewSegmentLength(int size)
     {
         long have = 0;
         foreach (var s in Segments) have += s.Data.Length;

@@ -9,7 +9,7 @@ namespace NetBlocks.Tests.Benchmarking;
 public class ModelBenchmarkTests : IDisposable
 {
     /// <summary>Leaves no benchmark-sized buffers in the shared pool for the memory test that runs in this collection.</summary>
-    public void Dispose() => NetBlocks.Tensors.TensorPool.Clear();
+    public void Dispose() => ExecutionContext.Default.Pool.Clear();
 
     [Fact]
     public void TrainReportsThroughputFlopsMemoryAndAProfile()

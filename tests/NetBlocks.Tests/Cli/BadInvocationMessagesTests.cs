@@ -51,6 +51,8 @@ public class BadInvocationMessagesTests : IDisposable
         { ["eval", AFile, "--resize", "0"], "--resize must be a whole number ≥ 1, got 0" },
         { ["eval", Path.Combine(Dir, "missing.safetensors")], $"{Path.Combine(Dir, "missing.safetensors")}: no such checkpoint file" },
         { ["predict", AFile, "--index", "0", "--top", "0"], "--top must be a whole number ≥ 1, got 0" },
+        { ["eval", AFile, "--threads", "-1"], "--threads must be a whole number ≥ 0 (0 = one per core), got -1" },
+        { ["predict", AFile, "--index", "0", "--threads", "-2"], "--threads must be a whole number ≥ 0 (0 = one per core), got -2" },
         { ["eval", Dir], $"{Dir} is a folder; give a checkpoint file, e.g. {Path.Combine(Dir, "model.safetensors")}" },
         { ["predict", Dir, "--index", "0"], $"{Dir} is a folder; give a checkpoint file" },
         { ["eval", AFile], AFile },

@@ -373,7 +373,7 @@ public abstract class TrialStoreContractTests : IDisposable
     {
         public Action? OnPrepare { get; init; }
         public void Prepare(SweepDefinition sweep) => OnPrepare?.Invoke();
-        public TrialResult Run(TrialClaim claim, SweepDefinition sweep, int threads, CancellationToken cancel) => run(claim, cancel);
+        public TrialResult Run(TrialClaim claim, SweepDefinition sweep, ExecutionContext context, CancellationToken cancel) => run(claim, cancel);
     }
 }
 

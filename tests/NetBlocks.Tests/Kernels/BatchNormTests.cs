@@ -35,7 +35,7 @@ public class BatchNormTests
         }
 
         {
-            // explicit thread counts: the global Threading.Threads belongs to the tests that train in parallel with this one
+            // explicit thread counts, whatever the context in force
             foreach (int threads in new[] { 1, 2 })
             {
                 var mean = new double[c]; var variance = new double[c];

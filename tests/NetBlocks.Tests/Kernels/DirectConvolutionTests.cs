@@ -51,9 +51,8 @@ public class DirectConvolutionTests
         var geo = new ConvGeometry(n, c, h, w, oc, k, k, s, p, g);
         var (x, wt, bias, dy) = Data(geo, 21);
         var (yRef, dxRef) = Twin(x, wt, bias, dy, geo);
-        var prior = Convolution.ForceDirect;
-        Convolution.ForceDirect = true;
-        try
+        using var context = new ExecutionContext(policy: new KernelPolicy { DirectConvolution = true });
+        using (context.Enter())
         {
             Assert.True(Convolution.UsesDirectForward(geo, 2));
             Assert.Equal(s == 1, Convolution.UsesDirectBackwardData(geo, 2));
@@ -70,10 +69,6 @@ public class DirectConvolutionTests
             var yo = new float[y.Length + 3];
             Convolution.Forward(xo, 5, wt, 0, null, 0, yo, 3, geo);
             AssertClose(yRef0, yo[3..], "forward, offsets, no bias");
-        }
-        finally
-        {
-            Convolution.ForceDirect = prior;
         }
     }
 
@@ -101,9 +96,8 @@ public class DirectConvolutionTests
     {
         var (x, wt, bias, dy) = Data(geo, seed);
         var (yRef, dxRef) = Twin(x, wt, bias, dy, geo);
-        var prior = Convolution.ForceDirect;
-        Convolution.ForceDirect = true;
-        try
+        using var context = new ExecutionContext(policy: new KernelPolicy { DirectConvolution = true });
+        using (context.Enter())
         {
             Assert.Equal(directForward, Convolution.UsesDirectForward(geo, 2));
             Assert.Equal(directInputGradient, Convolution.UsesDirectBackwardData(geo, 2));
@@ -113,10 +107,6 @@ public class DirectConvolutionTests
             var dx = new float[x.Length];
             Convolution.BackwardData(dy, 0, wt, 0, dx, 0, geo);
             AssertClose(dxRef, dx, "input gradient");
-        }
-        finally
-        {
-            Convolution.ForceDirect = prior;
         }
     }
 
@@ -134,9 +124,8 @@ public class DirectConvolutionTests
         var geo = new ConvGeometry(n, c, h, w, oc, k, k, s, p, g);
         var (x, wt, bias, dy) = Data(geo, 24);
         var (yRef, dxRef) = Twin(x, wt, bias, dy, geo);
-        var prior = Convolution.ForceDirect;
-        Convolution.ForceDirect = true;
-        try
+        using var context = new ExecutionContext(policy: new KernelPolicy { DirectConvolution = true });
+        using (context.Enter())
         {
             float[]? y1 = null, dx1 = null;
             foreach (int threads in new[] { 1, 2, 3, 1, 2, 3 })
@@ -157,10 +146,6 @@ public class DirectConvolutionTests
                 }
             }
         }
-        finally
-        {
-            Convolution.ForceDirect = prior;
-        }
     }
 
     /// <summary>The rule: every shape the kernel takes but 1×1 stride 1, unless the batch leaves a thread without work.</summary>
@@ -174,16 +159,11 @@ public class DirectConvolutionTests
     public void DispatchRule(int n, int c, int h, int w, int oc, int k, int s, int p, int g, int threads, bool forward, bool backward)
     {
         var geo = new ConvGeometry(n, c, h, w, oc, k, k, s, p, g);
-        var prior = Convolution.ForceDirect;
-        Convolution.ForceDirect = null;
-        try
+        using var context = new ExecutionContext(policy: new KernelPolicy { DirectConvolution = null });
+        using (context.Enter())
         {
             Assert.Equal(forward, Convolution.UsesDirectForward(geo, threads));
             Assert.Equal(backward, Convolution.UsesDirectBackwardData(geo, threads));
-        }
-        finally
-        {
-            Convolution.ForceDirect = prior;
         }
     }
 

@@ -42,9 +42,8 @@ public class DirectWeightGradientTests
         var geo = new ConvGeometry(n, c, h, w, oc, k, k, s, p, g);
         var (x, dy) = Data(geo, 31);
         var (dwRef, dbRef) = Twin(x, dy, geo);
-        var prior = Convolution.ForceDirectWeight;
-        Convolution.ForceDirectWeight = true;
-        try
+        using var context = new ExecutionContext(policy: new KernelPolicy { DirectWeightGradient = true });
+        using (context.Enter())
         {
             Assert.True(Convolution.UsesDirectWeight(geo, 2));
             var dw = new float[dwRef.Length]; var db = new float[oc];
@@ -64,10 +63,6 @@ public class DirectWeightGradientTests
             Convolution.BackwardWeight(dyo, 7, xo, 5, dwo, 3, dbo, 4, geo);
             AssertClose(dbRef, dbo[4..], "bias gradient, offset", rtol: 2e-4);
         }
-        finally
-        {
-            Convolution.ForceDirectWeight = prior;
-        }
     }
 
     /// <summary>Shapes the direct kernel does not take run the im2col path even when it is forced on.</summary>
@@ -82,19 +77,14 @@ public class DirectWeightGradientTests
         var geo = new ConvGeometry(n, c, h, w, oc, k, k, s, p, g);
         var (x, dy) = Data(geo, 32);
         var (dwRef, dbRef) = Twin(x, dy, geo);
-        var prior = Convolution.ForceDirectWeight;
-        Convolution.ForceDirectWeight = true;
-        try
+        using var context = new ExecutionContext(policy: new KernelPolicy { DirectWeightGradient = true });
+        using (context.Enter())
         {
             Assert.False(Convolution.UsesDirectWeight(geo, 2));
             var dw = new float[dwRef.Length]; var db = new float[oc];
             Convolution.BackwardWeight(dy, 0, x, 0, dw, 0, db, 0, geo);
             AssertClose(dwRef, dw, "weight gradient", rtol: 2e-4);
             AssertClose(dbRef, db, "bias gradient", rtol: 2e-4);
-        }
-        finally
-        {
-            Convolution.ForceDirectWeight = prior;
         }
     }
 
@@ -113,9 +103,8 @@ public class DirectWeightGradientTests
         var geo = new ConvGeometry(n, c, h, w, oc, k, k, s, p, g);
         var (x, dy) = Data(geo, 33);
         var (dwRef, dbRef) = Twin(x, dy, geo);
-        var prior = Convolution.ForceDirectWeight;
-        Convolution.ForceDirectWeight = true;
-        try
+        using var context = new ExecutionContext(policy: new KernelPolicy { DirectWeightGradient = true });
+        using (context.Enter())
         {
             var first = new Dictionary<int, (float[] dw, float[] db)>();
             foreach (int threads in new[] { 1, 2, 3, 1, 2, 3 })
@@ -135,10 +124,6 @@ public class DirectWeightGradientTests
             Assert.Equal(first[1].dw, first[2].dw);
             Assert.Equal(first[1].dw, first[3].dw);
         }
-        finally
-        {
-            Convolution.ForceDirectWeight = prior;
-        }
     }
 
     /// <summary>The rule: every shape with a tile but 1×1 stride 1.</summary>
@@ -152,16 +137,10 @@ public class DirectWeightGradientTests
     public void DispatchRule(int n, int c, int h, int w, int oc, int k, int s, int p, int g, bool direct)
     {
         var geo = new ConvGeometry(n, c, h, w, oc, k, k, s, p, g);
-        var (prior, priorAll) = (Convolution.ForceDirectWeight, Convolution.ForceDirect);
-        Convolution.ForceDirectWeight = null;
-        Convolution.ForceDirect = null;
-        try
+        using var context = new ExecutionContext(policy: new KernelPolicy { DirectWeightGradient = null, DirectConvolution = null });
+        using (context.Enter())
         {
             Assert.Equal(direct, Convolution.UsesDirectWeight(geo, 2));
-        }
-        finally
-        {
-            (Convolution.ForceDirectWeight, Convolution.ForceDirect) = (prior, priorAll);
         }
     }
 

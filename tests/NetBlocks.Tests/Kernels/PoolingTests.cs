@@ -41,7 +41,7 @@ public class PoolingTests
         for (int i = 0; i < g.OH * g.OW; i++) dxRef[pl * h * w + aRef[pl * g.OH * g.OW + i]] += dy[pl * g.OH * g.OW + i];
 
         {
-            // explicit thread counts: the global Threading.Threads belongs to the tests that train in parallel with this one
+            // explicit thread counts, whatever the context in force
             foreach (int threads in new[] { 1, 2, 3 })
             {
                 var y = new float[dy.Length];

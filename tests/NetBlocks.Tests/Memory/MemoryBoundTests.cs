@@ -19,7 +19,10 @@ public class MemoryBoundTests
     [Fact]
     public void AThousandTrainingStepsKeepTheHeapAndThePoolBounded()
     {
-        TensorPool.Clear(); // the pool is process-wide: start from what this test alone needs (its collection runs alone)
+        // a context of its own, with a pool of its own: the counters are this test's alone
+        using var context = new ExecutionContext();
+        using var inForce = context.Enter();
+        var pool = context.Pool;
         RandomGenerator.ManualSeed(1);
         var model = new Sequential(
             Conv2d.Lazy(8, 3, padding: 1), new BatchNorm2d(), new ReLU(), new MaxPool2d(2),
@@ -46,10 +49,10 @@ public class MemoryBoundTests
 
         for (int i = 0; i < 20; i++) { Step(); Evaluate(); }
         Step(); Step(); // steady state: the last evaluation's output left with the caller, one step refills the pool
-        long poolAfterWarmup = TensorPool.AllocatedBytes;
+        long poolAfterWarmup = pool.AllocatedBytes;
         long heapAfterWarmup = GC.GetTotalMemory(forceFullCollection: true);
         for (int i = 0; i < 1000; i++) Step();
-        long poolGrowth = TensorPool.AllocatedBytes - poolAfterWarmup;
+        long poolGrowth = pool.AllocatedBytes - poolAfterWarmup;
         long heapGrowth = GC.GetTotalMemory(forceFullCollection: true) - heapAfterWarmup;
 
         // Training steps recycle every buffer: the graph's intermediates go back to the pool at each Backward().
@@ -59,10 +62,10 @@ public class MemoryBoundTests
         // Evaluation outputs handed to the caller are not pooled (the caller keeps them); dropped ones go to the GC,
         // so the heap stays bounded while intermediates of the no-grad forward are recycled.
         for (int i = 0; i < 300; i++) Evaluate();
-        long evalPoolGrowth = TensorPool.AllocatedBytes - poolAfterWarmup;
+        long evalPoolGrowth = pool.AllocatedBytes - poolAfterWarmup;
         Assert.True(evalPoolGrowth <= 300 * 16 * 10 * 4, $"evaluation allocated {evalPoolGrowth} pool bytes: more than its outputs");
         long heapAfterEval = GC.GetTotalMemory(forceFullCollection: true) - heapAfterWarmup;
         Assert.True(heapAfterEval < 4 << 20, $"the managed heap grew by {heapAfterEval} bytes with evaluation");
-        Assert.True(TensorPool.RetainedBytes < 16 << 20, $"the pool retains {TensorPool.RetainedBytes} bytes for a 16×1×12×12 model");
+        Assert.True(pool.RetainedBytes < 16 << 20, $"the pool retains {pool.RetainedBytes} bytes for a 16×1×12×12 model");
     }
 }

@@ -6,7 +6,7 @@ namespace NetBlocks.Tests.Tensors;
 
 /// <summary>
 /// The pool's segments (large buffers as best-fit blocks of big arrays): the block bookkeeping on a segment of its own,
-/// and, through the process-wide pool (shared with tests running in parallel), that large tensors never overlap,
+/// and, through the default context's pool (shared with tests running in parallel), that large tensors never overlap,
 /// keep their values, and that a dropped tensor's block comes back when the GC finalises it.
 /// </summary>
 public class TensorPoolTests
@@ -78,9 +78,9 @@ public class TensorPoolTests
         }
         Assert.False(weak.IsAlive);
         // its block is free again: a tensor of the same size fits without the pool growing, unless another test grew it
-        long before = TensorPool.AllocatedBytes;
+        long before = ExecutionContext.Current.Pool.AllocatedBytes;
         var t = Tensor.Zeros(TensorPool.SegmentedLength * 2);
-        Assert.True(TensorPool.AllocatedBytes == before || TensorPool.AllocatedBytes > before + 4L * TensorPool.SegmentedLength * 2,
+        Assert.True(ExecutionContext.Current.Pool.AllocatedBytes == before || ExecutionContext.Current.Pool.AllocatedBytes > before + 4L * TensorPool.SegmentedLength * 2,
             "a tensor of the dropped one's size needed a new segment of just its size");
         t.Release();
     }

@@ -7,7 +7,13 @@ namespace NetBlocks.Tests.Training;
 public class TrainerTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("netblocks-train-").FullName;
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
+    private readonly ExecutionContext _context = new(Settings().Threads);
+
+    public void Dispose()
+    {
+        _context.Dispose();
+        Directory.Delete(_dir, recursive: true);
+    }
 
     private static TrainingSettings Settings(int epochs = 3) => new()
     {
@@ -28,7 +34,7 @@ public class TrainerTests : IDisposable
 
     private (Trainer Trainer, TrainingOutcome Outcome) Run(TrainingSettings s, string ckpt, ITrainingObserver? observer = null, CancellationToken cancel = default, string? resumeFrom = null)
     {
-        var trainer = new Trainer(NewModel(s.Seed), s, observer);
+        var trainer = new Trainer(NewModel(s.Seed), s, _context, observer);
         if (resumeFrom is not null) trainer.Resume(resumeFrom);
         var outcome = trainer.Fit(new SyntheticBatches(200, s.Batch, s.Seed), new SyntheticBatches(90, 64, 0, shuffle: false, dataSeed: 5), ckpt, cancel);
         return (trainer, outcome);
@@ -137,7 +143,7 @@ public class TrainerTests : IDisposable
     {
         var s = Settings(2);
         var ckpt = Path.Combine(_dir, "overflow.safetensors");
-        var trainer = new Trainer(NewModel(s.Seed), s);
+        var trainer = new Trainer(NewModel(s.Seed), s, _context);
         var outcome = trainer.Fit(new SyntheticBatches(200, s.Batch, s.Seed),
             new OverflowingBatches(new SyntheticBatches(90, 64, 0, shuffle: false, dataSeed: 5)), ckpt);
         Assert.Equal(TrainingOutcome.Completed, outcome);

@@ -12,7 +12,13 @@ namespace NetBlocks.Tests.Workflows;
 public sealed class TrainingSessionTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("netblocks-session-").FullName;
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
+    private readonly ExecutionContext _context = new(Settings().Threads);
+
+    public void Dispose()
+    {
+        _context.Dispose();
+        Directory.Delete(_dir, recursive: true);
+    }
 
     private FashionMnist Data() => FashionMnist.Load(TinyFashionMnist.Create(Path.Combine(_dir, "data"), train: 40, test: 20), new DataOptions { VerifyHashes = false });
 
@@ -28,9 +34,9 @@ public sealed class TrainingSessionTests : IDisposable
     public void The_same_settings_give_the_same_weights_and_batches_and_another_seed_other_ones()
     {
         var data = Data();
-        using var a = TrainingSession.Create(data, Settings());
-        using var b = TrainingSession.Create(data, Settings());
-        using var c = TrainingSession.Create(data, Settings(seed: 8));
+        using var a = TrainingSession.Create(data, Settings(), _context);
+        using var b = TrainingSession.Create(data, Settings(), _context);
+        using var c = TrainingSession.Create(data, Settings(seed: 8), _context);
         Assert.Equal(Weights(a), Weights(b));
         Assert.Equal(FirstImages(a), FirstImages(b));
         Assert.NotEqual(Weights(a), Weights(c));
@@ -39,7 +45,7 @@ public sealed class TrainingSessionTests : IDisposable
     [Fact]
     public void The_loaders_and_model_follow_the_settings()
     {
-        using var session = TrainingSession.Create(Data(), Settings());
+        using var session = TrainingSession.Create(Data(), Settings(), _context);
         Assert.Equal(24, session.Train.Count);
         Assert.Equal(12, session.Val.Count);
         Assert.Equal(3, session.Train.BatchesPerEpoch);
@@ -53,7 +59,7 @@ public sealed class TrainingSessionTests : IDisposable
     {
         var settings = Settings() with { Model = "nosuchnet" };
         var expected = Assert.ThrowsAny<Exception>(() => ModelZoo.CreateBuilt("nosuchnet", [8, 1, 16, 16], new ModelOptions(1, 10)));
-        var e = Assert.ThrowsAny<Exception>(() => TrainingSession.Create(Data(), settings));
+        var e = Assert.ThrowsAny<Exception>(() => TrainingSession.Create(Data(), settings, _context));
         Assert.StartsWith("unknown model 'nosuchnet' (`netblocks models` lists the presets;", e.Message, StringComparison.Ordinal);
         Assert.Equal(expected.GetType(), e.GetType());
         Assert.Equal(expected.Message, e.Message);
