@@ -1,5 +1,4 @@
 using NetBlocks.Autograd;
-using NetBlocks.Kernels;
 using NetBlocks.Tensors;
 
 namespace NetBlocks.Functional;
@@ -10,7 +9,7 @@ public static partial class F
     public static Tensor Affine(Tensor x, float a, float b)
     {
         var y = Tensor.Empty(x.ShapeArray);
-        Elementwise.Affine(x.Span, a, b, y.Span);
+        x.Backend.Affine(x, a, b, y);
         return Node.ShouldRecord(x) ? new AffineBackward(x, a).Attach(y) : y;
     }
 
@@ -22,7 +21,7 @@ public static partial class F
         protected internal override void Backward(Tensor dy)
         {
             var dx = Tensor.Empty(dy.ShapeArray);
-            Elementwise.Affine(dy.Span, a, 0f, dx.Span);
+            dy.Backend.Affine(dy, a, 0f, dx);
             Accumulate(0, dx);
         }
     }

@@ -63,7 +63,7 @@ public sealed class BatchNorm2d : Module
     private Tensor Normalize(Tensor x, bool relu)
     {
         if (NumFeatures is null || x.Rank != 4 || x.Size(1) != NumFeatures) Build(x.ShapeArray);
-        if (Training) NumBatchesTracked!.Span[0] += 1;
+        if (Training) NumBatchesTracked!.Backend.Affine(NumBatchesTracked, 1f, 1f, NumBatchesTracked); // += 1
         return F.BatchNorm2d(x, RunningMean, RunningVar, Weight, Bias, Training, Momentum, Eps, relu);
     }
 
