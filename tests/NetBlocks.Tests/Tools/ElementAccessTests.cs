@@ -1,4 +1,6 @@
+using System.Reflection;
 using System.Text.RegularExpressions;
+using NetBlocks.Tensors;
 
 namespace NetBlocks.Tests.Tools;
 
@@ -41,6 +43,17 @@ public partial class ElementAccessTests
             ReadOnlySpan<int> labels = l.AsSpan();
             """;
         Assert.Equal(["line 2: var s = x.Span;", "line 3: Kernel(x.RawData, x.Offset);", "line 5: var m = y.Memory.Slice(0, 2);"], Uses(source));
+    }
+
+    [Fact]
+    public void Other_assemblies_cannot_see_a_tensors_elements()
+    {
+        foreach (var name in new[] { "Span", "Int32Span", "RawData", "Memory" })
+        {
+            var property = typeof(Tensor).GetProperty(name, BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic);
+            Assert.NotNull(property);
+            Assert.True(property.GetMethod!.IsAssembly, $"Tensor.{name} must stay internal to the engine");
+        }
     }
 
     [SourceFact]
