@@ -132,9 +132,9 @@ public sealed partial class Tensor
         throw new NotSupportedException($"cannot move a tensor from {Device} to {device}: this build computes on the CPU only");
     }
 
-    /// <summary>Element at a full index.</summary>
+    /// <summary>Element at a full index (tensor and backend layers, and the tests; elsewhere ToArray or Item).</summary>
     [System.Runtime.CompilerServices.IndexerName("At")]
-    public float this[params int[] index]
+    internal float this[params int[] index]
     {
         get => Span[ShapeUtil.FlatIndex(_shape, index)];
         set => Span[ShapeUtil.FlatIndex(_shape, index)] = value;

@@ -48,7 +48,7 @@ public partial class ElementAccessTests
     [Fact]
     public void Other_assemblies_cannot_see_a_tensors_elements()
     {
-        foreach (var name in new[] { "Span", "Int32Span", "RawData", "Memory" })
+        foreach (var name in new[] { "Span", "Int32Span", "RawData", "Memory", "At" }) // At: the indexer t[i, j]
         {
             var property = typeof(Tensor).GetProperty(name, BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic);
             Assert.NotNull(property);
