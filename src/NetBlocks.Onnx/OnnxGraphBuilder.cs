@@ -25,7 +25,7 @@ internal sealed class OnnxGraphBuilder(int opset)
     }
 
     /// <summary>A float32 initializer holding a copy of <paramref name="values"/>.</summary>
-    public string Initializer(string name, Tensor values) => Initializer(name, values.Shape, values.Span);
+    public string Initializer(string name, Tensor values) => Initializer(name, values.Shape, values.ToArray());
 
     public string Initializer(string name, ReadOnlySpan<int> dims, ReadOnlySpan<float> values)
     {

@@ -185,7 +185,7 @@ public sealed class DataLoader : IDisposable
         }
 
         var x = Tensor.Empty(size, 1, _pipeline.OutHeight, _pipeline.OutWidth);
-        var body = new BatchBody(this, indices, augment, x.Memory,
+        var body = new BatchBody(this, indices, augment, x,
                                  chunk: Math.Max(1, (1 << 16) / _pipeline.OutSize));
         int chunks = (size + body.Chunk - 1) / body.Chunk;
         if (parallel) Threading.For(chunks, ref body);
@@ -194,17 +194,18 @@ public sealed class DataLoader : IDisposable
     }
 
     private readonly struct BatchBody(DataLoader loader, int[] indices, ImagePipeline.Augmentation[] augment,
-                                      Memory<float> output, int chunk) : IParallelBody
+                                      Tensor output, int chunk) : IParallelBody
     {
         public int Chunk => chunk;
 
         public void Invoke(int c)
         {
             var scratch = t_scratch ??= new ImagePipeline.Scratch();
-            var p = loader._pipeline;
             int end = Math.Min(indices.Length, (c + 1) * chunk);
+            // each image is written straight into its row of the batch: rows are disjoint, so threads never share one
             for (int i = c * chunk; i < end; i++)
-                p.Apply(loader.Dataset.Image(indices[i]), output.Span.Slice(i * p.OutSize, p.OutSize), scratch, augment[i]);
+                output.WriteRow(i, (Loader: loader, Index: indices[i], Scratch: scratch, Augment: augment[i]),
+                    static (row, s) => s.Loader._pipeline.Apply(s.Loader.Dataset.Image(s.Index), row, s.Scratch, s.Augment));
         }
     }
 

@@ -1,4 +1,3 @@
-using NetBlocks.Kernels;
 using NetBlocks.Tensors;
 
 namespace NetBlocks.Training;
@@ -11,13 +10,12 @@ public static class GradientClipping
     {
         var grads = parameters.Select(p => p.Grad).OfType<Tensor>().ToList();
         double sq = 0;
-        foreach (var g in grads)
-            foreach (var v in g.Span) sq += (double)v * v;
+        foreach (var g in grads) sq = g.Backend.SumOfSquares(g, sq);
         double norm = Math.Sqrt(sq);
         if (maxNorm > 0 && norm > maxNorm)
         {
             float scale = (float)(maxNorm / norm);
-            foreach (var g in grads) Elementwise.Affine(g.Span, scale, 0f, g.Span);
+            foreach (var g in grads) g.Backend.Affine(g, scale, 0f, g);
         }
         return norm;
     }

@@ -168,7 +168,7 @@ public sealed class Trainer
                 lossSum += loss.Item() * batch.Labels.Length;
                 correct += CountCorrect(logits, batch.Labels);
                 seen += batch.Labels.Length;
-                onPredictions?.Invoke(logits.ArgMax(1), batch.Labels);
+                onPredictions?.Invoke(logits.ArgMax(1).ToInt32Array(), batch.Labels);
                 logits.Release();
                 batch.Images.Release();
             }
@@ -179,7 +179,7 @@ public sealed class Trainer
 
     private static int CountCorrect(Tensor logits, int[] labels)
     {
-        var pred = logits.ArgMax(1);
+        var pred = logits.ArgMax(1).ToInt32Array();
         int c = 0;
         for (int i = 0; i < labels.Length; i++) if (pred[i] == labels[i]) c++;
         return c;

@@ -91,7 +91,7 @@ public sealed class InferenceModel
         using var _ = GradMode.NoGrad();
         var logp = F.LogSoftmax(Model.Forward(images));
         int n = logp.Size(0), kk = logp.Size(1);
-        var s = logp.Span;
+        var s = logp.ToArray();
         var result = new float[n][];
         for (int i = 0; i < n; i++)
         {

@@ -48,7 +48,7 @@ public abstract class Node
             if (producer.PendingGrad is null) producer.PendingGrad = grad;
             else
             {
-                Kernels.Elementwise.AddInPlace(producer.PendingGrad.Span, grad.Span);
+                producer.PendingGrad.Backend.AddInPlace(producer.PendingGrad, grad);
                 grad.Release();
             }
         }

@@ -59,8 +59,8 @@ public sealed partial class Tensor
         if (Grad is null)
         {
             Grad = ZerosPersistent(ShapeArray);
-            grad.Span.CopyTo(Grad.Span);
+            Backend.Copy(grad, Grad);
         }
-        else Kernels.Elementwise.AddInPlace(Grad.Span, grad.Span);
+        else Backend.AddInPlace(Grad, grad);
     }
 }

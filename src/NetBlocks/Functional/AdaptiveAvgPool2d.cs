@@ -1,5 +1,4 @@
 using NetBlocks.Autograd;
-using NetBlocks.Kernels;
 using NetBlocks.Tensors;
 
 namespace NetBlocks.Functional;
@@ -18,12 +17,12 @@ public static partial class F
         if (x.Size(2) < 1 || x.Size(3) < 1) throw new ArgumentException($"adaptive_avg_pool2d: input {ShapeUtil.Format(x.Shape)} has an empty spatial size");
         if (AnyMeta(x)) return Tensor.Meta(x.Size(0), x.Size(1), outH, outW);
         var y = Tensor.Empty(x.Size(0), x.Size(1), outH, outW);
-        Pooling.AdaptiveAvgForward(x.Span, y.Span, x.Size(0) * x.Size(1), x.Size(2), x.Size(3), outH, outW);
-        return Node.ShouldRecord(x) ? new AdaptiveAvgPool2dBackward(x, outH, outW).Attach(y) : y;
+        x.Backend.AdaptiveAvgPool2d(x, y);
+        return Node.ShouldRecord(x) ? new AdaptiveAvgPool2dBackward(x).Attach(y) : y;
     }
 
     /// <summary>y = mean over adaptive bins. dx[bin] += dy / |bin|.</summary>
-    private sealed class AdaptiveAvgPool2dBackward(Tensor x, int outH, int outW) : Node(x)
+    private sealed class AdaptiveAvgPool2dBackward(Tensor x) : Node(x)
     {
         public override string Name => "AdaptiveAvgPool2DBackward0";
 
@@ -31,7 +30,7 @@ public static partial class F
         {
             using var profile = OpProfiler.Scope("AdaptiveAvgPool2dBackward");
             var dx = Tensor.Empty(x.ShapeArray);
-            Pooling.AdaptiveAvgBackward(dy.Span, dx.Span, x.Size(0) * x.Size(1), x.Size(2), x.Size(3), outH, outW);
+            dy.Backend.AdaptiveAvgPool2dBackward(dy, dx);
             Accumulate(0, dx);
         }
     }

@@ -13,7 +13,7 @@ public static partial class F
         var g = PoolShape("avg_pool2d", x.ShapeArray, kernel, stride ?? kernel, padding);
         if (AnyMeta(x)) return Tensor.Meta(x.Size(0), x.Size(1), g.OH, g.OW);
         var y = Tensor.Empty(x.Size(0), x.Size(1), g.OH, g.OW);
-        Pooling.AvgForward(x.Span, y.Span, g);
+        x.Backend.AvgPool2d(x, y, g);
         return Node.ShouldRecord(x) ? new AvgPool2dBackward(x, g).Attach(y) : y;
     }
 
@@ -26,7 +26,7 @@ public static partial class F
         {
             using var profile = OpProfiler.Scope("AvgPool2dBackward");
             var dx = Tensor.Empty(x.ShapeArray);
-            Pooling.AvgBackward(dy.Span, dx.Span, g);
+            dy.Backend.AvgPool2dBackward(dy, dx, g);
             Accumulate(0, dx);
         }
     }

@@ -1,6 +1,5 @@
 using NetBlocks.Autograd;
 using NetBlocks.Tensors;
-using Kernel = NetBlocks.Kernels.BatchNorm;
 
 namespace NetBlocks.Functional;
 
@@ -20,42 +19,23 @@ public static partial class F
         if (x.Rank != 4) throw new ArgumentException($"batch_norm2d: expected input (N, C, H, W), got {ShapeUtil.Format(x.Shape)}");
         if (AnyMeta(x, weight, runningMean)) return Tensor.Meta(x.ShapeArray); // no statistics: the running ones stay as they are
         int n = x.Size(0), c = x.Size(1), s = x.Size(2) * x.Size(3);
-        var mean = new float[c];
-        var invstd = new float[c];
+        // the per-channel statistics live as long as the graph (as arrays did before), outside the pool
+        var mean = Tensor.ZerosPersistent(c);
+        var invstd = Tensor.ZerosPersistent(c);
+        var backend = x.Backend;
         if (training)
         {
             if ((long)n * s <= 1)
                 throw new ArgumentException($"batch_norm2d: expected more than 1 value per channel when training, got input {ShapeUtil.Format(x.Shape)}");
-            var bm = new double[c]; var bv = new double[c];
-            Kernel.Statistics(x.Span, n, c, s, bm, bv);
-            double m = (double)n * s;
-            for (int i = 0; i < c; i++)
-            {
-                mean[i] = (float)bm[i];
-                invstd[i] = (float)(1.0 / Math.Sqrt(bv[i] + eps));
-            }
-            if (runningMean is not null && runningVar is not null)
-            {
-                var rm = runningMean.Span; var rv = runningVar.Span;
-                for (int i = 0; i < c; i++)
-                {
-                    rm[i] = (float)((1 - momentum) * rm[i] + momentum * bm[i]);
-                    rv[i] = (float)((1 - momentum) * rv[i] + momentum * bv[i] * m / (m - 1));
-                }
-            }
+            backend.BatchNormStatistics(x, momentum, eps, mean, invstd, runningMean, runningVar);
         }
         else
         {
             if (runningMean is null || runningVar is null) throw new ArgumentException("batch_norm2d: eval mode needs running statistics");
-            var rm = runningMean.Span; var rv = runningVar.Span;
-            for (int i = 0; i < c; i++)
-            {
-                mean[i] = rm[i];
-                invstd[i] = (float)(1.0 / Math.Sqrt(rv[i] + (double)eps));
-            }
+            backend.BatchNormRunningStatistics(runningMean, runningVar, eps, mean, invstd);
         }
         var y = Tensor.Empty(x.ShapeArray);
-        Kernel.Normalize(x.Span, n, c, s, mean, invstd, weight is null ? default : weight.Span, bias is null ? default : bias.Span, y.Span, relu);
+        backend.BatchNormNormalize(x, mean, invstd, weight, bias, y, relu);
         if (!Node.ShouldRecord(x, weight, bias)) return y;
         return new BatchNorm2dBackward(x.KeepForBackward(), weight, bias, mean, invstd, training, relu ? y.KeepForBackward() : null).Attach(y);
     }
@@ -65,7 +45,7 @@ public static partial class F
     /// training (μ, σ depend on x), dx = γ·invstd·dy in eval. Fused with ReLU, dy first counts only where the output
     /// <paramref name="reluOutput"/> is positive.
     /// </summary>
-    private sealed class BatchNorm2dBackward(Tensor x, Tensor? weight, Tensor? bias, float[] mean, float[] invstd, bool training, Tensor? reluOutput)
+    private sealed class BatchNorm2dBackward(Tensor x, Tensor? weight, Tensor? bias, Tensor mean, Tensor invstd, bool training, Tensor? reluOutput)
         : Node(x, weight, bias)
     {
         public override string Name => reluOutput is null ? "NativeBatchNormBackward0" : "NativeBatchNormReluBackward";
@@ -73,14 +53,11 @@ public static partial class F
         protected internal override void Backward(Tensor dy)
         {
             using var profile = OpProfiler.Scope(reluOutput is null ? "BatchNorm2dBackward" : "BatchNorm2d+ReLUBackward");
-            int n = x.Size(0), c = x.Size(1), s = x.Size(2) * x.Size(3);
+            int c = x.Size(1);
             var dx = NeedsGrad(0) ? Tensor.Empty(x.ShapeArray) : null;
             var dg = NeedsGrad(1) ? Tensor.Empty(c) : null;
             var db = NeedsGrad(2) ? Tensor.Empty(c) : null;
-            var gamma = weight is null ? default : weight.Span;
-            Span<float> dxs = dx is null ? default : dx.Span, dgs = dg is null ? default : dg.Span, dbs = db is null ? default : db.Span;
-            if (reluOutput is null) Kernel.Backward(x.Span, dy.Span, n, c, s, mean, invstd, gamma, training, dxs, dgs, dbs);
-            else Kernel.BackwardRelu(x.Span, dy.Span, reluOutput.Span, n, c, s, mean, invstd, gamma, training, dxs, dgs, dbs);
+            dy.Backend.BatchNormBackward(x, dy, reluOutput, mean, invstd, weight, training, dx, dg, db);
             if (dx is not null) Accumulate(0, dx);
             if (dg is not null) Accumulate(1, dg);
             if (db is not null) Accumulate(2, db);

@@ -1,5 +1,4 @@
 using NetBlocks.Autograd;
-using NetBlocks.Kernels;
 using NetBlocks.Tensors;
 using static NetBlocks.Kernels.Broadcasting;
 
@@ -28,7 +27,7 @@ public static partial class F
         var shape = ShapeUtil.Broadcast(x.Shape, y.Shape);
         if (AnyMeta(x, y)) return Tensor.Meta(shape);
         var z = Tensor.Empty(shape);
-        Broadcasting.Binary(op, x.Span, x.ShapeArray, y.Span, y.ShapeArray, z.Span, shape);
+        x.Backend.Binary(op, x, y, z);
         return Node.ShouldRecord(x, y) ? new BinaryBackward(op, Reads(op, x), Reads(op, y)).Attach(z) : z;
     }
 
@@ -62,7 +61,7 @@ public static partial class F
                     case BinaryOp.Add: local = dz; break;
                     case BinaryOp.Subtract:
                         local = Tensor.Empty(outShape);
-                        Elementwise.Affine(dz.Span, -1f, 0f, local.Span);
+                        dz.Backend.Affine(dz, -1f, 0f, local);
                         break;
                     case BinaryOp.Multiply: local = Compute(BinaryOp.Multiply, dz, x, outShape); break;
                     default:
@@ -72,7 +71,7 @@ public static partial class F
                         xy.Release();
                         var t = Compute(BinaryOp.Divide, local, y, outShape);
                         local.Release();
-                        Elementwise.Affine(t.Span, -1f, 0f, t.Span);
+                        t.Backend.Affine(t, -1f, 0f, t);
                         local = t;
                         break;
                 }
@@ -83,14 +82,14 @@ public static partial class F
         private static Tensor Compute(BinaryOp op, Tensor a, Tensor b, int[] outShape)
         {
             var r = Tensor.Empty(outShape);
-            Broadcasting.Binary(op, a.Span, a.ShapeArray, b.Span, b.ShapeArray, r.Span, outShape);
+            a.Backend.Binary(op, a, b, r);
             return r;
         }
 
         private static Tensor ReduceTo(Tensor g, int[] shape, bool release)
         {
             var r = Tensor.Empty(shape);
-            Broadcasting.ReduceTo(g.Span, g.ShapeArray, r.Span, shape);
+            g.Backend.ReduceTo(g, r);
             if (release) g.Release();
             return r;
         }

@@ -16,7 +16,7 @@ public static partial class F
         if (AnyMeta(x, weight, bias)) return Tensor.Meta(g.N, g.OC, g.OH, g.OW);
         using var profile = OpProfiler.Scope(OpProfiler.Enabled ? "Conv2d " + Describe(g) : "Conv2d");
         var y = Tensor.Empty(g.N, g.OC, g.OH, g.OW);
-        Convolution.Forward(x.RawData, x.Offset, weight.RawData, weight.Offset, bias?.RawData, bias?.Offset ?? 0, y.RawData, y.Offset, g with { });
+        x.Backend.Conv2d(x, weight, bias, y, g);
         return Node.ShouldRecord(x, weight, bias) ? new Conv2dBackward(x.KeepForBackward(), weight.KeepForBackward(), bias, g).Attach(y) : y;
     }
 
@@ -57,14 +57,14 @@ public static partial class F
             if (NeedsGrad(0))
             {
                 var dx = Tensor.Empty(x.ShapeArray);
-                Convolution.BackwardData(dy.RawData, dy.Offset, weight.RawData, weight.Offset, dx.RawData, dx.Offset, g);
+                dy.Backend.Conv2dBackwardData(dy, weight, dx, g);
                 Accumulate(0, dx);
             }
             if (NeedsGrad(1) || NeedsGrad(2))
             {
                 var dw = Tensor.Empty(weight.ShapeArray);
                 Tensor? db = bias is not null ? Tensor.Empty(g.OC) : null;
-                Convolution.BackwardWeight(dy.RawData, dy.Offset, x.RawData, x.Offset, dw.RawData, dw.Offset, db?.RawData, db?.Offset ?? 0, g);
+                dy.Backend.Conv2dBackwardWeight(dy, x, dw, db, g);
                 if (NeedsGrad(1)) Accumulate(1, dw); else dw.Release();
                 if (db is not null) { if (NeedsGrad(2)) Accumulate(2, db); else db.Release(); }
             }

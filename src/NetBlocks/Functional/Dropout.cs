@@ -1,5 +1,4 @@
 using NetBlocks.Autograd;
-using NetBlocks.Kernels;
 using NetBlocks.Tensors;
 
 namespace NetBlocks.Functional;
@@ -17,12 +16,9 @@ public static partial class F
         if (!training || p == 0) return x;
         if (AnyMeta(x)) return Tensor.Meta(x.ShapeArray); // no mask drawn: a shape pass leaves the generator as it was
         var mask = Tensor.Empty(x.ShapeArray);
-        var ms = mask.Span;
-        var g = generator ?? RandomGenerator.Default;
-        float keep = p == 1 ? 0f : 1f / (1f - p);
-        for (int i = 0; i < ms.Length; i++) ms[i] = g.NextFloat() >= p ? keep : 0f;
+        x.Backend.DropoutMask(mask, p, generator ?? RandomGenerator.Default);
         var y = Tensor.Empty(x.ShapeArray);
-        Elementwise.Multiply(x.Span, ms, y.Span);
+        x.Backend.Multiply(x, mask, y);
         if (Node.ShouldRecord(x)) return new DropoutBackward(x, mask).Attach(y);
         mask.Release();
         return y;
@@ -37,7 +33,7 @@ public static partial class F
         {
             using var profile = OpProfiler.Scope("DropoutBackward");
             var dx = Tensor.Empty(dy.ShapeArray);
-            Elementwise.Multiply(dy.Span, mask.Span, dx.Span);
+            dy.Backend.Multiply(dy, mask, dx);
             Accumulate(0, dx);
         }
 

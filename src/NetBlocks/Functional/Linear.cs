@@ -1,5 +1,4 @@
 using NetBlocks.Autograd;
-using NetBlocks.Kernels;
 using NetBlocks.Tensors;
 
 namespace NetBlocks.Functional;
@@ -15,12 +14,8 @@ public static partial class F
         if (AnyMeta(x, weight, bias)) return Tensor.Meta(x.Size(0), weight.Size(0));
         int n = x.Size(0), inF = x.Size(1), outF = weight.Size(0);
         var y = Tensor.Empty(n, outF);
-        Gemm.Sgemm(false, true, n, outF, inF, 1f, x.Span, inF, weight.Span, inF, 0f, y.Span, outF);
-        if (bias is not null)
-        {
-            var ys = y.Span; var bs = bias.Span;
-            for (int i = 0; i < n; i++) Elementwise.AddInPlace(ys.Slice(i * outF, outF), bs);
-        }
+        x.Backend.MatMul(x, false, weight, true, y);
+        if (bias is not null) x.Backend.AddRowsInPlace(y, bias);
         return Node.ShouldRecord(x, weight, bias) ? new LinearBackward(x.KeepForBackward(), weight.KeepForBackward(), bias).Attach(y) : y;
     }
 
@@ -36,25 +31,19 @@ public static partial class F
             if (NeedsGrad(0))
             {
                 var dx = Tensor.Empty(n, inF);
-                Gemm.Sgemm(false, false, n, inF, outF, 1f, dy.Span, outF, weight.Span, inF, 0f, dx.Span, inF);
+                dy.Backend.MatMul(dy, false, weight, false, dx);
                 Accumulate(0, dx);
             }
             if (NeedsGrad(1))
             {
                 var dw = Tensor.Empty(outF, inF);
-                Gemm.Sgemm(true, false, outF, inF, n, 1f, dy.Span, outF, x.Span, inF, 0f, dw.Span, inF);
+                dy.Backend.MatMul(dy, true, x, false, dw);
                 Accumulate(1, dw);
             }
             if (NeedsGrad(2))
             {
                 var db = Tensor.Empty(outF);
-                var dys = dy.Span; var dbs = db.Span;
-                for (int j = 0; j < outF; j++)
-                {
-                    double s = 0;
-                    for (int i = 0; i < n; i++) s += dys[i * outF + j];
-                    dbs[j] = (float)s;
-                }
+                dy.Backend.Sum(dy, 0, mean: false, db); // Σ over the batch, column by column
                 Accumulate(2, db);
             }
         }

@@ -1,6 +1,5 @@
 using NetBlocks.Autograd;
 using NetBlocks.Tensors;
-using Kernel = NetBlocks.Kernels.Softmax;
 
 namespace NetBlocks.Functional;
 
@@ -12,7 +11,7 @@ public static partial class F
         if (x.Rank != 2) throw new ArgumentException($"log_softmax: expected (N, K), got {ShapeUtil.Format(x.Shape)}");
         if (AnyMeta(x)) return Tensor.Meta(x.ShapeArray);
         var y = Tensor.Empty(x.ShapeArray);
-        Kernel.LogSoftmax(x.Span, y.Span, x.Size(0), x.Size(1));
+        x.Backend.LogSoftmax(x, y);
         return Node.ShouldRecord(x) ? new LogSoftmaxBackward(x, y.KeepForBackward()).Attach(y) : y;
     }
 
@@ -24,7 +23,7 @@ public static partial class F
         protected internal override void Backward(Tensor dy)
         {
             var dx = Tensor.Empty(dy.ShapeArray);
-            Kernel.LogSoftmaxBackward(y.Span, dy.Span, dx.Span, x.Size(0), x.Size(1));
+            dy.Backend.LogSoftmaxBackward(y, dy, dx);
             Accumulate(0, dx);
         }
     }

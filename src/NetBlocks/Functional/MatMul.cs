@@ -1,5 +1,4 @@
 using NetBlocks.Autograd;
-using NetBlocks.Kernels;
 using NetBlocks.Tensors;
 
 namespace NetBlocks.Functional;
@@ -14,7 +13,7 @@ public static partial class F
         if (AnyMeta(a, b)) return Tensor.Meta(a.Size(0), b.Size(1));
         int m = a.Size(0), k = a.Size(1), n = b.Size(1);
         var c = Tensor.Empty(m, n);
-        Gemm.Sgemm(false, false, m, n, k, 1f, a.Span, k, b.Span, n, 0f, c.Span, n);
+        a.Backend.MatMul(a, false, b, false, c);
         return Node.ShouldRecord(a, b) ? new MatMulBackward(a.KeepForBackward(), b.KeepForBackward()).Attach(c) : c;
     }
 
@@ -29,13 +28,13 @@ public static partial class F
             if (NeedsGrad(0))
             {
                 var da = Tensor.Empty(m, k);
-                Gemm.Sgemm(false, true, m, k, n, 1f, dc.Span, n, b.Span, n, 0f, da.Span, k);
+                dc.Backend.MatMul(dc, false, b, true, da);
                 Accumulate(0, da);
             }
             if (NeedsGrad(1))
             {
                 var db = Tensor.Empty(k, n);
-                Gemm.Sgemm(true, false, k, n, m, 1f, a.Span, k, dc.Span, n, 0f, db.Span, n);
+                dc.Backend.MatMul(a, true, dc, false, db);
                 Accumulate(1, db);
             }
         }

@@ -15,7 +15,7 @@ public static partial class F
         var y = Tensor.Empty(x.Size(0), x.Size(1), g.OH, g.OW);
         // no indices are kept: the backward finds each window's maximum again in x (saved anyway as the input),
         // which costs a pass over x but no memory between forward and backward and no allocation
-        Pooling.MaxForward(x.Span, y.Span, g);
+        x.Backend.MaxPool2d(x, y, g);
         return Node.ShouldRecord(x) ? new MaxPool2dBackward(x.KeepForBackward(), g).Attach(y) : y;
     }
 
@@ -38,7 +38,7 @@ public static partial class F
         {
             using var profile = OpProfiler.Scope("MaxPool2dBackward");
             var dx = Tensor.Empty(x.ShapeArray);
-            Pooling.MaxBackward(x.Span, dy.Span, dx.Span, g);
+            dy.Backend.MaxPool2dBackward(x, dy, dx, g);
             Accumulate(0, dx);
         }
     }

@@ -1,5 +1,4 @@
 using NetBlocks.Autograd;
-using NetBlocks.Kernels;
 using NetBlocks.Tensors;
 
 namespace NetBlocks.Functional;
@@ -21,27 +20,18 @@ public static partial class F
     private static Tensor ReduceAll(Tensor x, bool mean)
     {
         if (AnyMeta(x)) return Tensor.Meta();
-        double s = Elementwise.Sum(x.Span);
-        var y = Tensor.Scalar((float)(mean ? s / Math.Max(1, x.Numel) : s));
+        var y = Tensor.Empty();
+        x.Backend.Sum(x, -1, mean, y);
         return Node.ShouldRecord(x) ? new ReduceBackward(x, x.Rank == 0 ? 0 : -1, mean).Attach(y) : y;
     }
 
     private static Tensor ReduceDim(Tensor x, int dim, bool keepDim, bool mean)
     {
         int d = ShapeUtil.NormalizeDim(dim, x.Rank);
-        var (outer, size, inner) = Split(x.ShapeArray, d);
-        var keptShape = x.ShapeArray.ToArray();
-        keptShape[d] = 1;
-        if (AnyMeta(x)) return Tensor.Meta(keepDim ? keptShape : Drop(x.ShapeArray, d));
-        var y = Tensor.Empty(keepDim ? keptShape : Drop(x.ShapeArray, d));
-        var xs = x.Span; var ys = y.Span;
-        for (int o = 0; o < outer; o++)
-        for (int i = 0; i < inner; i++)
-        {
-            double s = 0;
-            for (int k = 0; k < size; k++) s += xs[(o * size + k) * inner + i];
-            ys[o * inner + i] = (float)(mean ? s / size : s);
-        }
+        var shape = keepDim ? KeptShape(x.ShapeArray, d) : Drop(x.ShapeArray, d);
+        if (AnyMeta(x)) return Tensor.Meta(shape);
+        var y = Tensor.Empty(shape);
+        x.Backend.Sum(x, d, mean, y);
         return Node.ShouldRecord(x) ? new ReduceBackward(x, d, mean).Attach(y) : y;
     }
 
@@ -49,58 +39,44 @@ public static partial class F
     public static Tensor Max(Tensor x, int dim, bool keepDim = false)
     {
         int d = ShapeUtil.NormalizeDim(dim, x.Rank);
-        var keptShape = x.ShapeArray.ToArray();
-        keptShape[d] = 1;
-        if (AnyMeta(x)) return Tensor.Meta(keepDim ? keptShape : Drop(x.ShapeArray, d));
-        var y = Tensor.Empty(keepDim ? keptShape : Drop(x.ShapeArray, d));
-        var arg = new int[y.Numel];
-        FirstMaxAlong(x.Span, x.ShapeArray, d, arg, y.Span);
-        return Node.ShouldRecord(x) ? new MaxBackward(x, d, arg).Attach(y) : y;
+        var shape = keepDim ? KeptShape(x.ShapeArray, d) : Drop(x.ShapeArray, d);
+        if (AnyMeta(x)) return Tensor.Meta(shape);
+        var y = Tensor.Empty(shape);
+        var indices = Tensor.EmptyInt32(y.ShapeArray);
+        x.Backend.MaxAlong(x, d, y, indices);
+        return Node.ShouldRecord(x) ? new MaxBackward(x, d, indices).Attach(y) : y;
     }
 
     /// <summary>Maximum of all elements (a scalar; not differentiable).</summary>
     public static float MaxValue(Tensor x)
     {
-        var s = x.Span;
-        if (s.IsEmpty) throw new ArgumentException("max of an empty tensor");
-        float m = s[0];
-        foreach (var v in s) if (v > m) m = v;
-        return m;
+        if (x.Numel == 0) throw new ArgumentException("max of an empty tensor");
+        var flat = x.ViewAs([x.Numel]);
+        var value = Tensor.Empty();
+        flat.Backend.MaxAlong(flat, 0, value, Tensor.EmptyInt32());
+        flat.Release();
+        float max = value.Item();
+        value.Release();
+        return max;
     }
 
-    /// <summary>Index of the first maximum along <paramref name="dim"/> (not differentiable), as torch.argmax.</summary>
-    public static int[] ArgMax(Tensor x, int dim = -1)
+    /// <summary>
+    /// Index of the first maximum along <paramref name="dim"/> (not differentiable), as torch.argmax: an int32 tensor of
+    /// x's shape without that dimension.
+    /// </summary>
+    public static Tensor ArgMax(Tensor x, int dim = -1)
     {
         int d = ShapeUtil.NormalizeDim(dim, x.Rank);
-        var result = new int[x.Numel / Math.Max(1, x.Size(d))];
-        FirstMaxAlong(x.Span, x.ShapeArray, d, result, default);
-        return result;
+        var indices = Tensor.EmptyInt32(Drop(x.ShapeArray, d));
+        x.Backend.MaxAlong(x, d, null, indices);
+        return indices;
     }
 
-    /// <summary>For each position of the other dimensions: the index (and value, if asked) of the first maximum along d.</summary>
-    private static void FirstMaxAlong(ReadOnlySpan<float> xs, int[] shape, int d, Span<int> arg, Span<float> values)
+    private static int[] KeptShape(int[] shape, int d)
     {
-        var (outer, size, inner) = Split(shape, d);
-        for (int o = 0; o < outer; o++)
-        for (int i = 0; i < inner; i++)
-        {
-            int best = 0; float bv = xs[o * size * inner + i];
-            for (int k = 1; k < size; k++)
-            {
-                float v = xs[(o * size + k) * inner + i];
-                if (v > bv) { bv = v; best = k; }
-            }
-            arg[o * inner + i] = best;
-            if (!values.IsEmpty) values[o * inner + i] = bv;
-        }
-    }
-
-    private static (int outer, int size, int inner) Split(int[] shape, int d)
-    {
-        int outer = 1, inner = 1;
-        for (int i = 0; i < d; i++) outer *= shape[i];
-        for (int i = d + 1; i < shape.Length; i++) inner *= shape[i];
-        return (outer, shape[d], inner);
+        var kept = shape.ToArray();
+        kept[d] = 1;
+        return kept;
     }
 
     private static int[] Drop(int[] shape, int d) => [.. shape[..d], .. shape[(d + 1)..]];
@@ -114,36 +90,21 @@ public static partial class F
         protected internal override void Backward(Tensor dy)
         {
             var dx = Tensor.Empty(_shape);
-            var dxs = dx.Span; var dys = dy.Span;
-            if (dim < 0 || _shape.Length == 0)
-            {
-                dxs.Fill(mean ? dys[0] / Math.Max(1, dxs.Length) : dys[0]);
-            }
-            else
-            {
-                var (outer, size, inner) = Split(_shape, dim);
-                float scale = mean ? 1f / size : 1f;
-                for (int o = 0; o < outer; o++)
-                for (int k = 0; k < size; k++)
-                for (int i = 0; i < inner; i++) dxs[(o * size + k) * inner + i] = dys[o * inner + i] * scale;
-            }
+            dy.Backend.SumBackward(dy, dim, mean, dx);
             Accumulate(0, dx);
         }
     }
 
     /// <summary>y = max over dim. dx = dy at the first maximum, 0 elsewhere.</summary>
-    private sealed class MaxBackward(Tensor x, int dim, int[] argmax) : Node(x)
+    private sealed class MaxBackward(Tensor x, int dim, Tensor indices) : Node(x)
     {
         private readonly int[] _shape = x.ShapeArray;
         public override string Name => "MaxBackward0";
 
         protected internal override void Backward(Tensor dy)
         {
-            var dx = Tensor.Zeros(_shape);
-            var (outer, size, inner) = Split(_shape, dim);
-            var dxs = dx.Span; var dys = dy.Span;
-            for (int o = 0; o < outer; o++)
-            for (int i = 0; i < inner; i++) dxs[(o * size + argmax[o * inner + i]) * inner + i] = dys[o * inner + i];
+            var dx = Tensor.Empty(_shape);
+            dy.Backend.MaxAlongBackward(dy, indices, dim, dx);
             Accumulate(0, dx);
         }
     }

@@ -1,5 +1,4 @@
 using NetBlocks.Autograd;
-using NetBlocks.Kernels;
 using NetBlocks.Tensors;
 
 namespace NetBlocks.Functional;
@@ -12,7 +11,7 @@ public static partial class F
         using var profile = OpProfiler.Scope("Relu");
         if (AnyMeta(x)) return Tensor.Meta(x.ShapeArray);
         var y = Tensor.Empty(x.ShapeArray);
-        Elementwise.Relu(x.Span, y.Span);
+        x.Backend.Relu(x, y);
         return Node.ShouldRecord(x) ? new ReluBackward(x, y.KeepForBackward()).Attach(y) : y;
     }
 
@@ -26,7 +25,7 @@ public static partial class F
     {
         if (!x.CanBeOverwritten) return Relu(x);
         using var profile = OpProfiler.Scope("Relu");
-        Elementwise.Relu(x.Span, x.Span);
+        x.Backend.Relu(x, x);
         var y = x.ViewAs(x.ShapeArray);
         return Node.ShouldRecord(x) ? new ReluBackward(x, y.KeepForBackward()).Attach(y) : y;
     }
@@ -43,7 +42,7 @@ public static partial class F
         {
             using var profile = OpProfiler.Scope("ReluBackward");
             var dx = dy.CanBeOverwritten ? dy.ViewAs(dy.ShapeArray) : Tensor.Empty(dy.ShapeArray);
-            Elementwise.ReluBackward(y.Span, dy.Span, dx.Span);
+            dy.Backend.ReluBackward(y, dy, dx);
             Accumulate(0, dx);
         }
     }

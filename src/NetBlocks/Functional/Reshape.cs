@@ -36,7 +36,7 @@ public static partial class F
         protected internal override void Backward(Tensor dy)
         {
             var dx = Tensor.Empty(_inputShape);
-            dy.Span.CopyTo(dx.Span);
+            dy.Backend.Copy(dy, dx);
             Accumulate(0, dx);
         }
     }

@@ -1,5 +1,4 @@
 using NetBlocks.Autograd;
-using NetBlocks.Kernels;
 using NetBlocks.Tensors;
 
 namespace NetBlocks.Functional;
@@ -11,7 +10,7 @@ public static partial class F
     {
         if (AnyMeta(x)) return Tensor.Meta(x.ShapeArray);
         var y = Tensor.Empty(x.ShapeArray);
-        Elementwise.Affine(x.Span, a, b, y.Span);
+        x.Backend.Affine(x, a, b, y);
         return Node.ShouldRecord(x) ? new AffineBackward(x, a).Attach(y) : y;
     }
 
@@ -23,7 +22,7 @@ public static partial class F
         protected internal override void Backward(Tensor dy)
         {
             var dx = Tensor.Empty(dy.ShapeArray);
-            Elementwise.Affine(dy.Span, a, 0f, dx.Span);
+            dy.Backend.Affine(dy, a, 0f, dx);
             Accumulate(0, dx);
         }
     }

@@ -1,5 +1,4 @@
 using NetBlocks.Autograd;
-using NetBlocks.Kernels;
 using NetBlocks.Tensors;
 
 namespace NetBlocks.Functional;
@@ -12,7 +11,7 @@ public static partial class F
         using var profile = OpProfiler.Scope("Sigmoid");
         if (AnyMeta(x)) return Tensor.Meta(x.ShapeArray);
         var y = Tensor.Empty(x.ShapeArray);
-        Elementwise.Sigmoid(x.Span, y.Span);
+        x.Backend.Sigmoid(x, y);
         return Node.ShouldRecord(x) ? new SigmoidBackward(x, y.KeepForBackward()).Attach(y) : y;
     }
 
@@ -25,7 +24,7 @@ public static partial class F
         {
             using var profile = OpProfiler.Scope("SigmoidBackward");
             var dx = Tensor.Empty(dy.ShapeArray);
-            Elementwise.SigmoidBackward(y.Span, dy.Span, dx.Span);
+            dy.Backend.SigmoidBackward(y, dy, dx);
             Accumulate(0, dx);
         }
     }

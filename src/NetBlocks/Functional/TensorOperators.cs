@@ -28,5 +28,5 @@ public sealed partial class Tensor
     public Tensor Mean() => F.Mean(this);
     public Tensor Mean(int dim, bool keepDim = false) => F.Mean(this, dim, keepDim);
     public Tensor Max(int dim, bool keepDim = false) => F.Max(this, dim, keepDim);
-    public int[] ArgMax(int dim = -1) => F.ArgMax(this, dim);
+    public Tensor ArgMax(int dim = -1) => F.ArgMax(this, dim);
 }

@@ -18,9 +18,7 @@ public static partial class F
     {
         int r = x.Size(0), c = x.Size(1);
         var y = Tensor.Empty(c, r);
-        var xs = x.Span; var ys = y.Span;
-        for (int i = 0; i < r; i++)
-        for (int j = 0; j < c; j++) ys[j * r + i] = xs[i * c + j];
+        x.Backend.Transpose(x, y);
         return y;
     }
 

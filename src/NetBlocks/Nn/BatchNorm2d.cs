@@ -57,7 +57,7 @@ public sealed class BatchNorm2d : Module
         if (x.Rank != 4) throw new ArgumentException($"expected input (N, C, H, W), got {ShapeUtil.Format(x.Shape)}");
         if (NumFeatures is null) Materialize(x.Size(1));
         if (x.Size(1) != NumFeatures) throw new ArgumentException($"expected input with {NumFeatures} channels (N, {NumFeatures}, H, W), got {ShapeUtil.Format(x.Shape)}");
-        if (Training && !x.IsMeta && !NumBatchesTracked!.IsMeta) NumBatchesTracked.Span[0] += 1;
+        if (Training && !x.IsMeta && !NumBatchesTracked!.IsMeta) NumBatchesTracked.Backend.Affine(NumBatchesTracked, 1f, 1f, NumBatchesTracked); // += 1
         return F.BatchNorm2d(x, RunningMean, RunningVar, Weight, Bias, Training, Momentum, Eps, relu);
     }
 

@@ -20,22 +20,18 @@ public static class Init
     public static void Uniform(Tensor t, float low, float high, RandomGenerator? g = null)
     {
         if (t.IsMeta) return;
-        var gen = g ?? RandomGenerator.Default;
-        var s = t.Span;
-        for (int i = 0; i < s.Length; i++) s[i] = low + (high - low) * gen.NextFloat();
+        t.Backend.FillUniform(t, low, high, g ?? RandomGenerator.Default);
     }
 
     /// <summary>N(mean, std²) from <paramref name="g"/>; a meta tensor draws nothing.</summary>
     public static void Normal(Tensor t, float mean, float std, RandomGenerator? g = null)
     {
         if (t.IsMeta) return;
-        var gen = g ?? RandomGenerator.Default;
-        var s = t.Span;
-        for (int i = 0; i < s.Length; i++) s[i] = mean + std * (float)gen.NextNormal();
+        t.Backend.FillNormal(t, mean, std, g ?? RandomGenerator.Default);
     }
 
-    public static void Zeros(Tensor t) { if (!t.IsMeta) t.Span.Clear(); }
-    public static void Ones(Tensor t) { if (!t.IsMeta) t.Span.Fill(1f); }
+    public static void Zeros(Tensor t) { if (!t.IsMeta) t.Backend.Fill(t, 0f); }
+    public static void Ones(Tensor t) { if (!t.IsMeta) t.Backend.Fill(t, 1f); }
 
     /// <summary>Xavier/Glorot uniform: U(−a, a), a = gain·√(6 / (fan_in + fan_out)) — d2l's init_cnn.</summary>
     public static void XavierUniform(Tensor w, float gain = 1f, RandomGenerator? g = null)

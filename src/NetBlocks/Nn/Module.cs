@@ -226,7 +226,8 @@ public abstract class Module
     /// <summary>Clears the gradients of every parameter (in place, keeping the buffers).</summary>
     public void ZeroGrad()
     {
-        foreach (var p in Parameters()) p.Grad?.Span.Clear();
+        foreach (var p in Parameters())
+            if (p.Grad is { } g) g.Backend.Fill(g, 0f);
     }
 
     /// <summary>Calls <paramref name="action"/> on this module and every module below it, as torch's Module.apply.</summary>
@@ -279,7 +280,7 @@ public abstract class Module
             throw new InvalidDataException($"cannot load the {source} into {TypeName}: " + string.Join("; ", problems.Take(20)) +
                 (problems.Count > 20 ? $"; … and {problems.Count - 20} more" : ""));
         foreach (var (key, value) in own)
-            if (state.TryGetValue(key, out var v)) v.Data.AsSpan().CopyTo(value.Span);
+            if (state.TryGetValue(key, out var v)) value.CopyFrom(v.Data);
     }
 
     private static string Join(string prefix, string name) => prefix.Length == 0 ? name : $"{prefix}.{name}";

@@ -1,4 +1,3 @@
-using NetBlocks.Kernels;
 using NetBlocks.Tensors;
 
 namespace NetBlocks.Optim;
@@ -12,7 +11,7 @@ public sealed class Sgd
 {
     private readonly Tensor[] _params;
     private readonly Tensor?[] _momentum;
-    private readonly float[] _scratch;
+    private readonly Tensor _scratch;
 
     public float LearningRate { get; set; }
     public float Momentum { get; }
@@ -27,7 +26,7 @@ public sealed class Sgd
         if (nesterov && momentum <= 0) throw new ArgumentException("Nesterov momentum requires a momentum > 0");
         _params = parameters.ToArray();
         _momentum = new Tensor?[_params.Length];
-        _scratch = new float[_params.Length == 0 ? 0 : _params.Max(p => p.Numel)];
+        _scratch = Tensor.ZerosPersistent(_params.Length == 0 ? 0 : _params.Max(p => p.Numel));
         LearningRate = lr; Momentum = momentum; WeightDecay = weightDecay; Nesterov = nesterov;
     }
 
@@ -42,12 +41,13 @@ public sealed class Sgd
         if (values.Length != _params[index].Numel)
             throw new ArgumentException($"momentum buffer {index} has {values.Length} values, the parameter has {_params[index].Numel}");
         _momentum[index] ??= Tensor.ZerosPersistent(_params[index].ShapeArray);
-        values.CopyTo(_momentum[index]!.Span);
+        _momentum[index]!.CopyFrom(values);
     }
 
     public void ZeroGrad()
     {
-        foreach (var p in _params) p.Grad?.Span.Clear();
+        foreach (var p in _params)
+            if (p.Grad is { } g) g.Backend.Fill(g, 0f);
     }
 
     public void Step()
@@ -56,28 +56,9 @@ public sealed class Sgd
         {
             var p = _params[i];
             if (p.Grad is null) continue;
-            var w = p.Span;
-            var d = _scratch.AsSpan(0, p.Numel);
-            p.Grad.Span.CopyTo(d);
-            if (WeightDecay != 0) Elementwise.AddScaled(d, WeightDecay, w);
-            if (Momentum != 0)
-            {
-                if (_momentum[i] is null)
-                {
-                    _momentum[i] = Tensor.ZerosPersistent(p.ShapeArray);
-                    d.CopyTo(_momentum[i]!.Span);
-                }
-                else
-                {
-                    var b = _momentum[i]!.Span;
-                    Elementwise.Affine(b, Momentum, 0f, b);
-                    Elementwise.AddInPlace(b, d);
-                }
-                var buf = _momentum[i]!.Span;
-                if (Nesterov) Elementwise.AddScaled(d, Momentum, buf);
-                else buf.CopyTo(d);
-            }
-            Elementwise.AddScaled(w, -LearningRate, d);
+            bool firstStep = Momentum != 0 && _momentum[i] is null;
+            if (firstStep) _momentum[i] = Tensor.ZerosPersistent(p.ShapeArray);
+            p.Backend.SgdStep(p, p.Grad, _momentum[i], firstStep, _scratch, LearningRate, Momentum, WeightDecay, Nesterov);
         }
     }
 }

@@ -2,7 +2,8 @@ namespace NetBlocks.Tensors;
 
 /// <summary>
 /// The float buffer behind one or more tensors (a tensor and its views): <see cref="Length"/> floats of
-/// <see cref="Data"/> from <see cref="Offset"/> (a whole array, or a block of one of the pool's segments).
+/// <see cref="Data"/> from <see cref="Offset"/> (a whole array, or a block of one of the pool's segments). An int32
+/// tensor's storage holds <see cref="Int32Data"/> instead (never pooled: labels and indices are small).
 /// Reference-counted: the buffer goes back to the <see cref="TensorPool"/> it came from (the current context's when it was
 /// rented) when the last tensor using it is released; a
 /// segment block whose tensors were dropped without a release goes back when its <see cref="BlockLease"/> is finalised.
@@ -10,6 +11,8 @@ namespace NetBlocks.Tensors;
 internal sealed class Storage
 {
     public readonly float[] Data;
+    /// <summary>The elements of an int32 storage (then <see cref="Data"/> is empty); null for float32.</summary>
+    public readonly int[]? Int32Data;
     public readonly int Offset;
     public readonly int Length;
     private readonly TensorPool? _pool;
@@ -30,6 +33,16 @@ internal sealed class Storage
     }
 
     public static Storage Wrap(float[] data) => new(data, 0, data.Length, pool: null, block: null);
+
+    /// <summary>An int32 storage around <paramref name="data"/> (not pooled).</summary>
+    public static Storage WrapInt32(int[] data) => new(data);
+
+    private Storage(int[] data)
+    {
+        Data = []; Int32Data = data; Offset = 0; Length = data.Length; _pool = null; _block = null;
+    }
+
+    public DType DType => Int32Data is null ? DType.Float32 : DType.Int32;
 
     public void AddRef() => Interlocked.Increment(ref _refs);
 

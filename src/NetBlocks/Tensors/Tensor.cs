@@ -1,15 +1,20 @@
+using System.Buffers;
 using System.Text;
 using NetBlocks.Autograd;
 using NetBlocks.Kernels;
+using NetBlocks.Backends;
 
 namespace NetBlocks.Tensors;
 
 /// <summary>
-/// A float32 tensor of any rank, contiguous and row-major (NCHW for images), optionally tracked by autograd.
-/// Tensors are never disposed by hand: buffers come from <see cref="TensorPool"/> and the intermediate tensors of a
-/// graph go back to it when <see cref="Backward()"/> finishes. A tensor on <see cref="Device.Meta"/> has a shape and no
-/// elements (PyTorch's <c>device="meta"</c>): ops check its shapes and return meta outputs without computing, which is
-/// how a model's shape pass runs (<see cref="Nn.Module.Build"/>).
+/// A tensor of any rank, contiguous and row-major (NCHW for images), optionally tracked by autograd: float32 for the
+/// math, int32 for labels and indices. Tensors are never disposed by hand: buffers come from <see cref="TensorPool"/>
+/// and the intermediate tensors of a graph go back to it when <see cref="Backward()"/> finishes.
+/// Its elements are reached only through named methods (<see cref="ToArray"/>, <see cref="ToInt32Array"/>,
+/// <see cref="Item"/>, <see cref="CopyFrom(ReadOnlySpan{float})"/>, <see cref="WriteRow{TState}"/>) and, for the math,
+/// through its <see cref="Backend"/>; the spans are internal to the engine's tensor and backend layers.
+/// A tensor on <see cref="Device.Meta"/> has a shape and no elements (PyTorch's <c>device="meta"</c>): ops check its
+/// shapes and return meta outputs without computing, which is how a model's shape pass runs (<see cref="Nn.Module.Build"/>).
 /// </summary>
 public sealed partial class Tensor
 {
@@ -45,8 +50,11 @@ public sealed partial class Tensor
     /// <summary>True for a tensor on <see cref="Device.Meta"/>: a shape without elements.</summary>
     public bool IsMeta => Device.IsMeta;
 
-    /// <summary>The element type.</summary>
-    public DType DType => DType.Float32;
+    /// <summary>The element type: float32, or int32 for labels and indices (a meta tensor is float32).</summary>
+    public DType DType => IsMeta ? DType.Float32 : _storage.DType;
+
+    /// <summary>The backend that computes on this tensor's device.</summary>
+    public IBackend Backend => NetBlocks.Backends.Backend.For(Device);
 
     /// <summary>The dimensions, outermost first.</summary>
     public ReadOnlySpan<int> Shape => _shape;
@@ -61,45 +69,91 @@ public sealed partial class Tensor
     /// <summary>Size of dimension <paramref name="dim"/>; negative counts from the end.</summary>
     public int Size(int dim) => _shape[ShapeUtil.NormalizeDim(dim, Rank)];
 
-    /// <summary>The elements in row-major order. Throws if the tensor was released by Backward().</summary>
-    public Span<float> Span
+    /// <summary>
+    /// The float32 elements in row-major order, for the tensor and backend layers only (engine code above them goes
+    /// through <see cref="Backend"/>; other assemblies cannot see this). Throws if the tensor was released by
+    /// Backward() or holds int32 values.
+    /// </summary>
+    internal Span<float> Span
     {
         get
         {
             ThrowIfReleased();
+            ThrowUnlessDType(DType.Float32, "a float32 span");
             return new Span<float>(_storage.Data, _offset, Numel);
         }
     }
 
-    internal float[] RawData { get { ThrowIfReleased(); return _storage.Data; } }
-    internal int Offset => _offset;
-
-    /// <summary>
-    /// The elements as <see cref="Memory{T}"/>, for code that fills a tensor from several threads (a data loader's
-    /// batch). Valid while the tensor is not released: do not keep it beyond that. Throws if the tensor was released.
-    /// </summary>
-    public Memory<float> Memory
+    /// <summary>The int32 elements of an int32 tensor (tensor and backend layers only).</summary>
+    internal Span<int> Int32Span
     {
         get
         {
             ThrowIfReleased();
+            ThrowUnlessDType(DType.Int32, "an int32 span");
+            return new Span<int>(_storage.Int32Data, _offset, Numel);
+        }
+    }
+
+    /// <summary>The whole float array behind the tensor (from <see cref="Offset"/>), for kernels that take arrays.</summary>
+    internal float[] RawData { get { ThrowIfReleased(); ThrowUnlessDType(DType.Float32, "a float32 buffer"); return _storage.Data; } }
+    internal int Offset => _offset;
+
+    /// <summary>
+    /// The elements as <see cref="Memory{T}"/>, for engine code that fills a tensor from several threads. Valid while
+    /// the tensor is not released: do not keep it beyond that. Throws if the tensor was released. Outside the engine,
+    /// <see cref="WriteRow{TState}"/> does this.
+    /// </summary>
+    internal Memory<float> Memory
+    {
+        get
+        {
+            ThrowIfReleased();
+            ThrowUnlessDType(DType.Float32, "float32 memory");
             return new Memory<float>(_storage.Data, _offset, Numel);
         }
     }
 
-    /// <summary>A copy of the elements.</summary>
+    /// <summary>A copy of the elements of a float32 tensor (an int32 tensor: <see cref="ToInt32Array"/>).</summary>
     public float[] ToArray() => Span.ToArray();
 
-    /// <summary>The value of a one-element tensor.</summary>
+    /// <summary>A copy of the elements of an int32 tensor (labels, <see cref="ArgMax"/>'s indices).</summary>
+    public int[] ToInt32Array() => Int32Span.ToArray();
+
+    /// <summary>The value of a one-element float32 tensor.</summary>
     public float Item()
     {
         if (Numel != 1) throw new InvalidOperationException($"Item() needs a tensor with one element, got shape {ShapeUtil.Format(_shape)}");
         return Span[0];
     }
 
-    /// <summary>Element at a full index.</summary>
+    /// <summary>
+    /// Lets <paramref name="write"/> fill row <paramref name="row"/> (index along dimension 0) of a float32 tensor in
+    /// place, given that row's elements and <paramref name="state"/>. Rows do not overlap, so several threads may write
+    /// different rows of one tensor at once: a data loader fills a batch this way, without a copy.
+    /// </summary>
+    public void WriteRow<TState>(int row, TState state, SpanAction<float, TState> write)
+    {
+        if (Rank == 0 || (uint)row >= (uint)_shape[0])
+            throw new ArgumentOutOfRangeException(nameof(row), $"row {row} out of range for shape {ShapeUtil.Format(_shape)}");
+        int rowSize = Numel / _shape[0];
+        write(Span.Slice(row * rowSize, rowSize), state);
+    }
+
+    /// <summary>
+    /// This tensor on <paramref name="device"/>, as torch's Tensor.to: the same tensor when it is already there. Moving
+    /// between devices needs a second device, which this build does not have.
+    /// </summary>
+    public Tensor To(Device device)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        if (device == Device) return this;
+        throw new NotSupportedException($"cannot move a tensor from {Device} to {device}: this build computes on the CPU only");
+    }
+
+    /// <summary>Element at a full index (tensor and backend layers, and the tests; elsewhere ToArray or Item).</summary>
     [System.Runtime.CompilerServices.IndexerName("At")]
-    public float this[params int[] index]
+    internal float this[params int[] index]
     {
         get => Span[ShapeUtil.FlatIndex(_shape, index)];
         set => Span[ShapeUtil.FlatIndex(_shape, index)] = value;
@@ -116,6 +170,14 @@ public sealed partial class Tensor
         if (_released || IsMeta) return;
         _released = true;
         _storage.Release();
+    }
+
+    private void ThrowUnlessDType(DType expected, string what)
+    {
+        if (DType != expected)
+            throw new InvalidOperationException(
+                $"this tensor (shape {ShapeUtil.Format(_shape)}) holds {DType.ToString().ToLowerInvariant()} values, not {expected.ToString().ToLowerInvariant()}: " +
+                $"{what} cannot be taken from it" + (DType == DType.Int32 ? " (read it with ToInt32Array())" : " (read it with ToArray())"));
     }
 
     private void ThrowIfReleased()
@@ -210,12 +272,33 @@ public sealed partial class Tensor
     /// <summary>A tensor holding a copy of <paramref name="data"/> with the given shape.</summary>
     public static Tensor FromArray(float[] data, params int[] shape)
     {
-        var s = ShapeUtil.Validate(shape.Length == 0 && data.Length != 1 ? [data.Length] : shape);
-        if (ShapeUtil.Numel(s) != data.Length)
-            throw new ArgumentException($"{data.Length} values cannot have shape {ShapeUtil.Format(s)} ({ShapeUtil.Numel(s)} elements)");
-        var t = Empty(s);
+        var t = Empty(ShapeFor(data.Length, shape));
         data.CopyTo(t.Span);
         return t;
+    }
+
+    /// <summary>An int32 tensor holding a copy of <paramref name="data"/> (labels, indices) with the given shape.</summary>
+    public static Tensor FromArray(int[] data, params int[] shape)
+    {
+        var t = EmptyInt32(ShapeFor(data.Length, shape));
+        data.CopyTo(t.Int32Span);
+        return t;
+    }
+
+    /// <summary>The shape of <paramref name="count"/> values: <paramref name="shape"/>, or (count) when none is given.</summary>
+    private static int[] ShapeFor(int count, int[] shape)
+    {
+        var s = ShapeUtil.Validate(shape.Length == 0 && count != 1 ? [count] : shape);
+        if (ShapeUtil.Numel(s) != count)
+            throw new ArgumentException($"{count} values cannot have shape {ShapeUtil.Format(s)} ({ShapeUtil.Numel(s)} elements)");
+        return s;
+    }
+
+    /// <summary>A zero int32 tensor (not pooled), for indices an op writes.</summary>
+    internal static Tensor EmptyInt32(params int[] shape)
+    {
+        var s = ShapeUtil.Validate(shape);
+        return new Tensor(Storage.WrapInt32(new int[ShapeUtil.Numel(s)]), 0, s);
     }
 
     /// <summary>Wraps an array without copying (not pooled): used for parameters that live as long as their module.</summary>
@@ -231,20 +314,16 @@ public sealed partial class Tensor
     /// <summary>Samples from U[low, high) drawn from <paramref name="generator"/> (default: the seeded default generator).</summary>
     public static Tensor Uniform(int[] shape, float low = 0f, float high = 1f, RandomGenerator? generator = null)
     {
-        var g = generator ?? RandomGenerator.Default;
         var t = Empty(shape);
-        var s = t.Span;
-        for (int i = 0; i < s.Length; i++) s[i] = low + (high - low) * g.NextFloat();
+        t.Backend.FillUniform(t, low, high, generator ?? RandomGenerator.Default);
         return t;
     }
 
     /// <summary>Samples from N(mean, std²).</summary>
     public static Tensor Normal(int[] shape, float mean = 0f, float std = 1f, RandomGenerator? generator = null)
     {
-        var g = generator ?? RandomGenerator.Default;
         var t = Empty(shape);
-        var s = t.Span;
-        for (int i = 0; i < s.Length; i++) s[i] = mean + std * (float)g.NextNormal();
+        t.Backend.FillNormal(t, mean, std, generator ?? RandomGenerator.Default);
         return t;
     }
 
@@ -252,6 +331,7 @@ public sealed partial class Tensor
     public Tensor Clone()
     {
         if (IsMeta) return new Tensor(_shape);
+        if (DType == DType.Int32) return FromArray(ToInt32Array(), _shape);
         var t = Empty(_shape);
         Span.CopyTo(t.Span);
         return t;
@@ -265,17 +345,28 @@ public sealed partial class Tensor
         source.Span.CopyTo(Span);
     }
 
+    /// <summary>Copies <paramref name="values"/> (as many as this float32 tensor has elements) into it, in place.</summary>
+    public void CopyFrom(ReadOnlySpan<float> values)
+    {
+        if (values.Length != Numel)
+            throw new ArgumentException($"cannot copy {values.Length} values into a tensor of shape {ShapeUtil.Format(_shape)} ({Numel} elements)");
+        values.CopyTo(Span);
+    }
+
     public override string ToString()
     {
         var sb = new StringBuilder("tensor(");
         if (_released) return $"tensor(<released>, shape={ShapeUtil.Format(_shape)})";
         if (IsMeta) return $"tensor(..., device='meta', shape={ShapeUtil.Format(_shape)})";
-        var s = Span;
-        int shown = Math.Min(s.Length, 8);
+        int shown = Math.Min(Numel, 8);
         sb.Append('[');
-        for (int i = 0; i < shown; i++) sb.Append(i > 0 ? ", " : "").Append(s[i].ToString("G6", System.Globalization.CultureInfo.InvariantCulture));
-        if (s.Length > shown) sb.Append(", …");
+        for (int i = 0; i < shown; i++)
+            sb.Append(i > 0 ? ", " : "").Append(DType == DType.Int32
+                ? Int32Span[i].ToString(System.Globalization.CultureInfo.InvariantCulture)
+                : Span[i].ToString("G6", System.Globalization.CultureInfo.InvariantCulture));
+        if (Numel > shown) sb.Append(", …");
         sb.Append("], shape=").Append(ShapeUtil.Format(_shape));
+        if (DType != DType.Float32) sb.Append(", dtype=").Append(DType.ToString().ToLowerInvariant());
         if (GradFn is not null) sb.Append(", grad_fn=<").Append(GradFn.Name).Append('>');
         else if (RequiresGrad) sb.Append(", requires_grad=True");
         return sb.Append(')').ToString();

@@ -91,7 +91,7 @@ public class TensorTests
         Assert.Equal([10f, 7f, 12f], x.Sum(0).ToArray());
         Assert.Equal([3f, 20f / 3f], x.Mean(1).ToArray());
         Assert.Equal([5f, 9f], x.Max(1).ToArray());
-        Assert.Equal([1, 0], x.ArgMax(1)); // first maximum wins, as torch.argmax
+        Assert.Equal([1, 0], x.ArgMax(1).ToInt32Array()); // first maximum wins, as torch.argmax
         Assert.Equal([2, 1], x.Sum(1, keepDim: true).Shape.ToArray());
         Assert.Equal(9f, F.MaxValue(x));
     }
