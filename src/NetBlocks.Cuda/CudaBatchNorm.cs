@@ -72,7 +72,7 @@ public sealed class CudaBatchNorm
         if (valuesPerChannel <= 1) throw new ArgumentException($"{op}: expected more than 1 value per channel when training, got {valuesPerChannel}");
         var args = new ParameterArgs
         {
-            Mean = mean, Invstd = invstd, RunningMean = runningMean, RunningVar = runningVar, UpdateRunning = running ? 1 : 0,
+            Mean = mean, Invstd = invstd, RunningMean = runningMean.OrEmptyOf(mean), RunningVar = runningVar.OrEmptyOf(mean), UpdateRunning = running ? 1 : 0,
             Eps = eps, Momentum = momentum, Count = valuesPerChannel,
         };
         if (c > 0) _parameters(c, batchMean, batchVariance, args);
@@ -89,7 +89,7 @@ public sealed class CudaBatchNorm
         CheckChannels(op, "invstd", invstd.Length, c);
         CheckChannels(op, "gamma", gamma.Length, c, optional: true);
         CheckChannels(op, "beta", beta.Length, c, optional: true);
-        var args = new NormalizeArgs { Mean = mean, Invstd = invstd, Gamma = gamma, Beta = beta, C = c, S = s, Relu = relu ? 1 : 0 };
+        var args = new NormalizeArgs { Mean = mean, Invstd = invstd, Gamma = gamma.OrEmptyOf(mean), Beta = beta.OrEmptyOf(mean), C = c, S = s, Relu = relu ? 1 : 0 };
         if (count > 0) _normalize((int)count, x, y, args);
     }
 
@@ -115,7 +115,8 @@ public sealed class CudaBatchNorm
         using var coefficients = _context.Rent<float>(3L * c);
         var args = new BackwardArgs
         {
-            X = x, Dy = dy, Mask = reluOutput, Mean = mean, Invstd = invstd, Gamma = gamma, Dx = dx, Dgamma = dgamma, Dbeta = dbeta,
+            X = x, Dy = dy, Mask = reluOutput.OrEmptyOf(x), Mean = mean, Invstd = invstd, Gamma = gamma.OrEmptyOf(mean),
+            Dx = dx.OrEmptyOf(x), Dgamma = dgamma.OrEmptyOf(mean), Dbeta = dbeta.OrEmptyOf(mean),
             Coefficients = coefficients.View, N = n, C = c, S = s, UseBatchStats = useBatchStats ? 1 : 0,
         };
         _backwardReduce(ChannelReduction.Launch(c, _context.Tiling.ReduceGroup), args);

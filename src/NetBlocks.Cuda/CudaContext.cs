@@ -11,7 +11,8 @@ namespace NetBlocks.Cuda;
 /// first use. <see cref="Create"/> opens an NVIDIA GPU; <see cref="CreateCpu"/> opens ILGPU's CPU accelerator, which runs
 /// the same kernels (shared memory, barriers and all) on host threads — how the kernels are verified without a GPU.
 /// Kernels are queued on the accelerator's default stream in call order; <see cref="Synchronize"/> (or a download) waits.
-/// Disposing frees every device buffer (the pool) and the accelerator.
+/// Disposing frees every device buffer (the pool) and the accelerator. One thread drives a context (the kernel families
+/// are created lazily without locks); only <see cref="Memory"/> may be used from several threads.
 /// </summary>
 public sealed class CudaContext : IDisposable
 {

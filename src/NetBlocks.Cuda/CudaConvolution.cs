@@ -46,7 +46,7 @@ public sealed class CudaConvolution
         Check(op, "y", y.Length, g.OutputElements);
         if (bias.Length != 0) Check(op, "bias", bias.Length, g.OC);
         if (g.N == 0) return;
-        var operands = new ForwardOperands { X = x, W = w, Bias = bias, Y = y, HasBias = bias.Length != 0 ? 1 : 0, Shape = new ConvShape(g) };
+        var operands = new ForwardOperands { X = x, W = w, Bias = bias.OrEmptyOf(w), Y = y, HasBias = bias.Length != 0 ? 1 : 0, Shape = new ConvShape(g) };
         int columns = Columns(op, g.N, g.OutPlane);
         _forward(GemmTiles.Launch(_context.Tiling, g.CoutPerGroup, columns, g.Groups), operands, g.CoutPerGroup, columns, g.PatchSize, _context.Tiling.TileK);
     }

@@ -36,7 +36,7 @@ public sealed class CudaSgd
         {
             Lr = lr, Momentum = momentum, WeightDecay = weightDecay, Nesterov = nesterov ? 1 : 0, FirstStep = firstStep ? 1 : 0,
         };
-        if (parameter.Length > 0) _kernel((int)parameter.Length, parameter, gradient, momentumBuffer, args);
+        if (parameter.Length > 0) _kernel((int)parameter.Length, parameter, gradient, momentumBuffer.OrEmptyOf(parameter), args);
     }
 
     internal struct SgdArgs
