@@ -22,7 +22,18 @@ public static partial class F
         int n = logits.Size(0), k = logits.Size(1);
         if (labels.Numel != n) throw new ArgumentException($"cross_entropy: {labels.Numel} labels for a batch of {n} logits");
         if (n == 0) throw new ArgumentException("cross_entropy: empty batch");
-        if (AnyMeta(logits)) return Tensor.Meta();
+        if (AnyMeta(logits))
+        {
+            // a shape pass still refuses labels the real op would (the CPU backend checks them while it computes)
+            if (!labels.IsMeta)
+            {
+                var ls = labels.ToInt32Array();
+                for (int i = 0; i < n; i++)
+                    if ((uint)ls[i] >= (uint)k)
+                        throw new ArgumentException($"cross_entropy: label {ls[i]} at index {i} is out of range: the logits have {k} classes, labels must be in [0, {k - 1}]");
+            }
+            return Tensor.Meta();
+        }
         var logp = Tensor.Empty(n, k);
         var y = Tensor.Empty();
         logits.Backend.CrossEntropy(logits, labels, logp, y);

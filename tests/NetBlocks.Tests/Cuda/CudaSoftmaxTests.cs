@@ -75,7 +75,7 @@ public class CudaSoftmaxTests(CudaFixture fixture)
         const int rows = 4, cols = 5;
         var x = CudaAssert.Random(rows * cols, 63);
         x[7] = x[8] = 5f; // a tie in row 1: the first wins
-        var expected = F.ArgMax(Tensor.FromArray((float[])x.Clone(), rows, cols));
+        var expected = F.ArgMax(Tensor.FromArray((float[])x.Clone(), rows, cols)).ToInt32Array();
 
         using var dX = _gpu.Upload(x);
         using var dIndices = _gpu.Rent<int>(rows);
