@@ -27,7 +27,7 @@ public static class CheckpointExport
         OnnxOpsets.Validate(opset);
         if (Path.GetFullPath(output) == Path.GetFullPath(checkpoint))
             throw new ArgumentException($"--onnx {output} is the checkpoint itself; choose another file name");
-        var m = InferenceModel.Load(checkpoint, model, resize);
+        var m = InferenceModel.Load(checkpoint, model, resize, fold: false); // the export translates the declared modules
         var input = inputChw ?? [1, m.Resize, m.Resize];
         if (input[0] != 1)
             throw new ArgumentException($"--input {string.Join(",", input)}: {m.Name} from '{checkpoint}' takes 1-channel (grayscale) images, so C must be 1");

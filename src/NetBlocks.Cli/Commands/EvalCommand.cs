@@ -19,16 +19,17 @@ internal static class EvalCommand
         var batch = new Option<int>("--batch") { Description = "evaluation batch size", DefaultValueFactory = _ => 256 };
         var limit = new Option<int>("--limit") { Description = "use only the first N test images (0: all)" };
         var json = new Option<bool>("--json") { Description = "print one JSON object" };
+        var noFold = EvalCommand.NoFoldOption();
         var threads = ThreadsOption();
         var command = new Command("eval", "Accuracy, loss and the 10×10 confusion matrix of a trained model on the Fashion-MNIST test split")
         {
-            checkpoint, data, noVerify, model, resize, batch, limit, threads, json,
+            checkpoint, data, noVerify, model, resize, batch, limit, threads, noFold, json,
         };
         command.SetAction(parse => CliGuard.Run(() =>
         {
             int batchSize = OptionRange.AtLeast(parse.GetValue(batch), 1, "--batch"), limitImages = OptionRange.AtLeast(parse.GetValue(limit), 0, "--limit", "0 = all images");
             using var context = Context(parse.GetValue(threads));
-            var m = InferenceModel.Load(parse.GetValue(checkpoint)!, parse.GetValue(model), parse.GetValue(resize), context: context);
+            var m = InferenceModel.Load(parse.GetValue(checkpoint)!, parse.GetValue(model), parse.GetValue(resize), context: context, fold: !parse.GetValue(noFold));
             var fm = TrainCommand.LoadData(parse.GetValue(data), parse.GetValue(noVerify));
             var settings = new TrainingSettings { Model = m.Name, Resize = m.Resize, Batch = batchSize, LimitVal = limitImages };
             var (_, val) = FashionMnistData.Loaders(fm, settings);
@@ -49,6 +50,12 @@ internal static class EvalCommand
         }));
         return command;
     }
+
+    /// <summary>--no-fold of `eval` and `predict`: run the model as declared, without its inference plan.</summary>
+    internal static Option<bool> NoFoldOption() => new("--no-fold")
+    {
+        Description = "run the model as declared, without the inference plan (batch norm folded into the convolutions)",
+    };
 
     /// <summary>--threads of `eval` and `predict`: the kernels' thread count of the run's execution context.</summary>
     internal static Option<int> ThreadsOption() => new("--threads") { Description = "kernel threads (0: one per core)", DefaultValueFactory = _ => 0 };

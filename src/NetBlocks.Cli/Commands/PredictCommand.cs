@@ -19,10 +19,11 @@ internal static class PredictCommand
         var (model, resize) = EvalCommand.ModelOptions();
         var top = new Option<int>("--top") { Description = "classes to show per image", DefaultValueFactory = _ => 3 };
         var json = new Option<bool>("--json") { Description = "print one JSON object" };
+        var noFold = EvalCommand.NoFoldOption();
         var threads = EvalCommand.ThreadsOption();
         var command = new Command("predict", "Top classes with probabilities for Fashion-MNIST-like images (PNG/PGM files or test-set indices)")
         {
-            checkpoint, images, index, data, noVerify, model, resize, top, threads, json,
+            checkpoint, images, index, data, noVerify, model, resize, top, threads, noFold, json,
         };
         command.SetAction(parse => CliGuard.Run(() =>
         {
@@ -31,7 +32,7 @@ internal static class PredictCommand
             var indices = parse.GetValue(index) ?? [];
             if (files.Length == 0 && indices.Length == 0) throw new ArgumentException("give image files or --index I for test-set images");
             using var context = EvalCommand.Context(parse.GetValue(threads));
-            var m = InferenceModel.Load(parse.GetValue(checkpoint)!, parse.GetValue(model), parse.GetValue(resize), context: context);
+            var m = InferenceModel.Load(parse.GetValue(checkpoint)!, parse.GetValue(model), parse.GetValue(resize), context: context, fold: !parse.GetValue(noFold));
             var inputs = new List<(string Name, int? Truth, (int, int, byte[]) Image)>();
             foreach (var f in files)
             {

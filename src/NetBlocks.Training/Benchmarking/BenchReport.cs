@@ -17,6 +17,10 @@ public static class BenchReport
         sb.Append(Inv, $"  images/s        {r.ImagesPerSecond:F1} (median step {r.MedianStepSeconds * 1e3:F1} ms, best {r.MinStepSeconds * 1e3:F1} ms)\n");
         sb.Append(Inv, $"  effective       {r.Gflops:F1} GFLOP/s ({r.MacsPerImage / 1e6:F1} MMACs per image)\n");
         sb.Append(Inv, $"  peak memory     {r.PeakBytes / 1048576.0:F0} MiB working set; pool allocated {r.PoolAllocatedBytes / 1048576.0:F0} MiB, retained {r.PoolRetainedBytes / 1048576.0:F0} MiB\n");
+        if (r.Mode == "infer")
+            sb.Append(r.FoldedConvolutions is int folded
+                ? $"  inference plan  {folded.ToString(Inv)} convolution(s) folded with their batch norm\n"
+                : "  inference plan  none (--no-fold): every module runs as declared\n");
         sb.Append(Inv, $"  GC per step     {r.GcBytesPerStep / 1024.0:F1} KiB (calling thread {r.GcBytesPerStepCallingThread / 1024.0:F1} KiB); gen0 {r.Gen0Collections}, gen2 {r.Gen2Collections} collections while timed\n");
         if (r.Profile.Count > 0)
         {
@@ -49,6 +53,8 @@ public static class BenchReport
         w.WriteNumberOrNull("gc_bytes_per_step_calling_thread", Math.Round(r.GcBytesPerStepCallingThread));
         w.WriteNumber("gen0_collections", r.Gen0Collections);
         w.WriteNumber("gen2_collections", r.Gen2Collections);
+        if (r.FoldedConvolutions is int folded) w.WriteNumber("folded_convolutions", folded);
+        else w.WriteNull("folded_convolutions");
         w.WriteStartArray("step_s");
         foreach (var t in r.StepSeconds) w.WriteNumberOrNullValue(Math.Round(t, 6));
         w.WriteEndArray();

@@ -14,8 +14,10 @@ namespace NetBlocks.Benchmarking;
 /// <param name="Steps">timed steps after the warm-up; the result is their median.</param>
 /// <param name="Warmup">untimed steps first (JIT tiering, pool fill).</param>
 /// <param name="Profile">also time every op kind (forward and backward apart) and the step's phases.</param>
+/// <param name="Fold">inference only: run under an <see cref="InferencePlan"/> (batch norm folded into the convolutions), as
+/// `netblocks eval` and `predict` do; false (--no-fold) runs the model as declared.</param>
 public sealed record BenchSettings(string Model, int Resize, int Batch = 128, int Steps = 10, int Warmup = 3, int Threads = 0,
-    bool Profile = false, int InputChannels = 1, int Classes = 10, float LearningRate = 0.01f, ulong Seed = 0)
+    bool Profile = false, int InputChannels = 1, int Classes = 10, float LearningRate = 0.01f, ulong Seed = 0, bool Fold = true)
 {
     /// <summary>The thread count used: <see cref="Threads"/>, or the core count when 0.</summary>
     public int EffectiveThreads => Threads > 0 ? Threads : Environment.ProcessorCount;
@@ -35,13 +37,14 @@ public sealed record OpTime(string Op, double SecondsPerStep, double CallsPerSte
 
 /// <summary>
 /// The measurements of one benchmark run. Throughput is the median over the timed steps; GC figures are averages over
-/// them (steady state); peak memory is the process's peak working set (VmHWM) at the end.
+/// them (steady state); peak memory is the process's peak working set (VmHWM) at the end. <see cref="FoldedConvolutions"/>:
+/// how many convolutions the inference plan folded with their batch norm (null: training, or inference with --no-fold).
 /// </summary>
 public sealed record BenchResult(
     string Mode, string Model, int Resize, int Batch, int Threads, int Steps,
     double[] StepSeconds, long MacsPerImage, long PeakBytes, long PoolAllocatedBytes, long PoolRetainedBytes,
     double GcBytesPerStep, double GcBytesPerStepCallingThread, int Gen0Collections, int Gen2Collections,
-    IReadOnlyList<OpTime> Profile)
+    IReadOnlyList<OpTime> Profile, int? FoldedConvolutions = null)
 {
     public double MedianStepSeconds => Median(StepSeconds);
     public double MinStepSeconds => StepSeconds.Min();
@@ -62,7 +65,8 @@ public sealed record BenchResult(
 
 /// <summary>
 /// Times full SGD training steps (forward, cross-entropy, backward, update) or eval-mode forward passes under
-/// <see cref="GradMode.NoGrad"/> on random data, as `netblocks bench train|infer` prints them.
+/// <see cref="GradMode.NoGrad"/> on random data (under the model's <see cref="InferencePlan"/> unless
+/// <see cref="BenchSettings.Fold"/> is off), as `netblocks bench train|infer` prints them.
 /// </summary>
 public static class ModelBenchmark
 {
@@ -93,12 +97,15 @@ public static class ModelBenchmark
         for (int i = 0; i < labels.Length; i++) labels[i] = rng.NextInt(s.Classes);
         var sgd = new Sgd(model.Parameters(), s.LearningRate);
         model.Train(training);
+        // the inference plan is made once, before the warm-up, as InferenceModel makes it once at load
+        var plan = !training && s.Fold ? InferencePlan.Create(model, shape) : null;
 
         var phases = new double[4]; // zero-grad + forward, loss, backward, update
         void Step(bool timed)
         {
             if (!training)
             {
+                using (plan?.Enter())
                 using (GradMode.NoGrad())
                 {
                     var logits = model.Forward(images);
@@ -165,6 +172,6 @@ public static class ModelBenchmark
         self.Refresh();
         return new BenchResult(training ? "train" : "infer", s.Model, s.Resize, s.Batch, s.EffectiveThreads, s.Steps, times, macs,
             self.PeakWorkingSet64, context.Pool.AllocatedBytes, context.Pool.RetainedBytes,
-            (allAfter - allBefore) / (double)s.Steps, (mineAfter - mineBefore) / (double)s.Steps, gen0, gen2, profile);
+            (allAfter - allBefore) / (double)s.Steps, (mineAfter - mineBefore) / (double)s.Steps, gen0, gen2, profile, plan?.Folds.Count);
     }
 }

@@ -13,7 +13,9 @@ namespace NetBlocks.Workflows;
 /// <summary>
 /// A trained model ready for `netblocks eval` and `predict`: rebuilt from the checkpoint's settings (or from --model
 /// and --resize for a plain state dict, e.g. one saved by PyTorch) and loaded in eval mode. It is built, and runs, under
-/// the <see cref="ExecutionContext"/> given to <see cref="Load"/> (the CLI's, from --threads).
+/// the <see cref="ExecutionContext"/> given to <see cref="Load"/> (the CLI's, from --threads). Unless told not to
+/// (<c>fold: false</c>, the CLI's --no-fold), its forwards run under an <see cref="InferencePlan"/> made once at load:
+/// every convolution followed by a batch norm runs as one convolution with folded weights and bias.
 /// </summary>
 public sealed class InferenceModel
 {
@@ -23,11 +25,14 @@ public sealed class InferenceModel
     public int Classes { get; }
     /// <summary>What the forwards run under.</summary>
     public ExecutionContext Context { get; }
+    /// <summary>The inference rewrites the forwards run under; null when folding was turned off.</summary>
+    public InferencePlan? Plan { get; }
 
-    private InferenceModel(Module model, string name, int resize, int classes, ExecutionContext context)
+    private InferenceModel(Module model, string name, int resize, int classes, ExecutionContext context, bool fold)
     {
         Model = model; Name = name; Resize = resize; Classes = classes; Context = context;
         model.Eval();
+        Plan = fold ? InferencePlan.Create(model, 1, 1, resize, resize) : null;
     }
 
     /// <summary>Metadata written with final weights, so that `eval` and `predict` can rebuild the model from the file alone.</summary>
@@ -42,8 +47,9 @@ public sealed class InferenceModel
 
     /// <param name="memory">What memory inference may take (default: <see cref="MemoryBudget.Read"/>; tests pass a fixed one).</param>
     /// <param name="context">What to build and run the model under (default: the one in force on this thread).</param>
+    /// <param name="fold">Run under an <see cref="InferencePlan"/> (batch norm folded into the convolutions); false runs the model as declared.</param>
     public static InferenceModel Load(string path, string? model = null, int? resize = null, int? classes = null, Func<MemoryBudget>? memory = null,
-        ExecutionContext? context = null)
+        ExecutionContext? context = null, bool fold = true)
     {
         context ??= ExecutionContext.Current;
         using var inForce = context.Enter();
@@ -81,13 +87,14 @@ public sealed class InferenceModel
                 $"{path}: {name} at {size}×{size} needs about {MemoryBudget.Format(need)} to classify one image, more than the " +
                 $"{MemoryBudget.Format(budget.AvailableBytes)} available ({budget.Source}); if the file's input size is wrong, pass --resize");
         Checkpoint.Load(module, file, ignorePrefix: IgnoredPrefix);
-        return new InferenceModel(module, name, size.Value, k.Value, context);
+        return new InferenceModel(module, name, size.Value, k.Value, context, fold);
     }
 
     /// <summary>Class probabilities (softmax of the logits) for a batch of images (B, 1, R, R).</summary>
     public float[][] Probabilities(Tensor images)
     {
         using var inForce = Context.Enter();
+        using var plan = Plan?.Enter();
         using var _ = GradMode.NoGrad();
         var logp = F.LogSoftmax(Model.Forward(images));
         int n = logp.Size(0), kk = logp.Size(1);
@@ -118,6 +125,7 @@ public sealed class InferenceModel
     {
         var confusion = new long[Classes, Classes];
         using var inForce = Context.Enter();
+        using var plan = Plan?.Enter();
         var (loss, acc) = Trainer.Evaluate(Model, data, (pred, labels) =>
         {
             for (int i = 0; i < labels.Length; i++) confusion[labels[i], pred[i]]++;

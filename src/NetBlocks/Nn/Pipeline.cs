@@ -15,10 +15,19 @@ namespace NetBlocks.Nn;
 /// (<see cref="ReLU.ForwardConsuming"/>). A meta forward (a shape pass) runs every module's own
 /// <see cref="Module.Forward"/> instead, so an observer of forwards sees each module the model declares.
 /// </para>
+/// <para>
+/// A <see cref="Conv2d"/> step directly followed by a batch-norm step (alone or fused with its ReLU) is a pair an
+/// <see cref="InferencePlan"/> may fold: while a plan that folded that pair is in force, the two steps run as its
+/// <see cref="FoldedConvolution"/> (the ReLU in place on the output); otherwise, as always, step by step.
+/// </para>
 /// </summary>
 public sealed class Pipeline
 {
     private readonly List<Step> _steps = new();
+    /// <summary>Aligned with the steps: the conv + batch norm pair starting at that step, or null.</summary>
+    private readonly List<FoldablePair?> _pairs = new();
+
+    private sealed record FoldablePair(Conv2d Conv, BatchNorm2d Bn, bool Relu);
 
     /// <summary>The steps' names, in order ("conv1", "bn1+relu", "relu()"…): the plan as a reader or a test sees it.</summary>
     public IReadOnlyList<string> Plan => _steps.Select(s => s.Name).ToList();
@@ -33,7 +42,7 @@ public sealed class Pipeline
         for (int i = 0; i < modules.Count; i++)
         {
             if (modules[i] is BatchNorm2d bn && i + 1 < modules.Count && modules[i + 1] is ReLU relu) { p.BatchNormRelu(bn, relu); i++; }
-            else if (modules[i] is ReLU r) p._steps.Add(new ReluStep(r));
+            else if (modules[i] is ReLU r) p.Add(new ReluStep(r));
             else p.Then(modules[i]);
         }
         return p;
@@ -42,14 +51,14 @@ public sealed class Pipeline
     /// <summary>Appends a module's forward; null (an optional layer that is absent) appends nothing.</summary>
     public Pipeline Then(Module? module)
     {
-        if (module is not null) _steps.Add(new ModuleStep(module));
+        if (module is not null) Add(new ModuleStep(module));
         return this;
     }
 
     /// <summary>Appends a functional step (F.Relu, F.Sigmoid, a flatten) that is not a module of the model.</summary>
     public Pipeline Then(string name, Func<Tensor, Tensor> op)
     {
-        _steps.Add(new FunctionStep(name, op));
+        Add(new FunctionStep(name, op));
         return this;
     }
 
@@ -59,18 +68,39 @@ public sealed class Pipeline
     /// </summary>
     public Pipeline BatchNormRelu(BatchNorm2d bn, ReLU? relu = null)
     {
-        _steps.Add(new BatchNormReluStep(bn, relu));
+        Add(new BatchNormReluStep(bn, relu));
         return this;
+    }
+
+    /// <summary>Appends a step; a batch norm right after a convolution marks the pair an inference plan may fold.</summary>
+    private void Add(Step step)
+    {
+        _steps.Add(step);
+        _pairs.Add(null);
+        int n = _steps.Count;
+        if (n >= 2 && _steps[n - 2] is ModuleStep { Module: Conv2d conv })
+        {
+            if (step is ModuleStep { Module: BatchNorm2d bn }) _pairs[n - 2] = new FoldablePair(conv, bn, Relu: false);
+            else if (step is BatchNormReluStep fused) _pairs[n - 2] = new FoldablePair(conv, fused.BatchNorm, Relu: true);
+        }
     }
 
     /// <summary>Runs the steps on <paramref name="x"/> (which stays the caller's); no steps give back x itself.</summary>
     public Tensor Run(Tensor x)
     {
         var h = x;
-        foreach (var step in _steps)
+        for (int i = 0; i < _steps.Count; i++)
         {
             bool owned = !ReferenceEquals(h, x);
-            var next = h.IsMeta ? step.RunEach(h) : step.Run(h, owned);
+            var pair = _pairs[i];
+            Tensor next;
+            if (pair is not null && h.IsMeta) InferencePlan.Trace(pair.Conv, pair.Bn);
+            if (pair is not null && !h.IsMeta && InferencePlan.Current?.Find(pair.Conv, pair.Bn) is { } folded)
+            {
+                next = folded.Forward(h, pair.Relu);
+                i++; // the batch-norm step ran inside the folded convolution
+            }
+            else next = h.IsMeta ? _steps[i].RunEach(h) : _steps[i].Run(h, owned);
             if (owned && !ReferenceEquals(next, h)) Module.Done(h);
             h = next;
         }
@@ -90,6 +120,7 @@ public sealed class Pipeline
 
     private sealed class ModuleStep(Module module) : Step
     {
+        public Module Module => module;
         public override string Name => Label(module);
         public override Tensor Run(Tensor h, bool owned) => module.Forward(h);
     }
@@ -103,6 +134,7 @@ public sealed class Pipeline
 
     private sealed class BatchNormReluStep(BatchNorm2d bn, ReLU? relu) : Step
     {
+        public BatchNorm2d BatchNorm => bn;
         public override string Name => relu is null ? Label(bn) + "+relu()" : Label(bn) + "+" + Label(relu);
         public override Tensor Run(Tensor h, bool owned) => bn.ForwardRelu(h);
 

@@ -44,6 +44,21 @@ public class ModelBenchmarkTests : IDisposable
     }
 
     [Fact]
+    public void InferRunsUnderTheInferencePlanUnlessToldNotTo()
+    {
+        int batchNorms = NetBlocks.Models.ModelZoo.CreateBuilt("regnetx32", [1, 1, 32, 32]).NamedModules().Count(m => m.Module is NetBlocks.Nn.BatchNorm2d);
+        var folded = ModelBenchmark.Infer(new BenchSettings("regnetx32", Resize: 32, Batch: 1, Steps: 1, Warmup: 0, Threads: 1));
+        Assert.Equal(batchNorms, folded.FoldedConvolutions);
+        Assert.Contains($"inference plan  {batchNorms} convolution(s) folded with their batch norm", BenchReport.Text(folded));
+        Assert.Contains($"\"folded_convolutions\":{batchNorms}", BenchReport.Json(folded));
+
+        var declared = ModelBenchmark.Infer(new BenchSettings("regnetx32", Resize: 32, Batch: 1, Steps: 1, Warmup: 0, Threads: 1, Fold: false));
+        Assert.Null(declared.FoldedConvolutions);
+        Assert.Contains("inference plan  none (--no-fold)", BenchReport.Text(declared));
+        Assert.Contains("\"folded_convolutions\":null", BenchReport.Json(declared));
+    }
+
+    [Fact]
     public void GemmReportsGflops()
     {
         var r = GemmBenchmark.Run(64, threads: 1, repetitions: 3, warmup: 1);
