@@ -5,9 +5,11 @@
 #   bench/ab_builds.sh OLD_CLI NEW_CLI [ROUNDS]        (OLD_CLI/NEW_CLI: a published NetBlocks.Cli executable)
 # e.g. build the old commit with `git worktree add /tmp/old <commit> && dotnet publish /tmp/old/src/NetBlocks.Cli
 # -c Release -o /tmp/oldbin` and this checkout with `dotnet publish src/NetBlocks.Cli -c Release -o /tmp/newbin`.
+# AB_CONFIGS (one configuration a line, e.g. "infer regnetx32 --resize 96 --batch 1 --steps 100") replaces the list
+# below. To time an option of one build against its absence, make OLD_CLI a wrapper that adds it (bench/no_fold.sh).
 set -euo pipefail
 old=$1 new=$2 rounds=${3:-3}
-configs=(
+if [[ -n "${AB_CONFIGS:-}" ]]; then mapfile -t configs <<< "$AB_CONFIGS"; else configs=(
   "train vgg11/4 --resize 96"
   "train nin --resize 96"
   "train regnetx32 --resize 96"
@@ -17,7 +19,7 @@ configs=(
   "infer regnetx32 --resize 96 --batch 128"
   "infer regnetx32 --resize 96 --batch 1 --steps 100"
   "infer nin --resize 96 --batch 1 --steps 100"
-)
+); fi
 rate() { "$1" bench $2 --threads 2 --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["images_per_s"])'; }
 printf '| configuration | old img/s | new img/s | new/old |\n|---|---:|---:|---:|\n'
 for c in "${configs[@]}"; do
