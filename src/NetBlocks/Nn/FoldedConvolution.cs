@@ -76,7 +76,10 @@ public sealed class FoldedConvolution
         Tensor y;
         try { y = F.Conv2d(x, Weight, Bias, Convolution.Stride, Convolution.Padding, Convolution.Groups); }
         catch (ArgumentException e) when (e is not ShapeException) { throw new ShapeException($"{Convolution.Describe()}: {e.Message}", e); }
-        return relu ? F.ReluConsuming(y) : y;
+        if (!relu) return y;
+        var activated = F.ReluConsuming(y); // in place: a view of y's buffer, which y's own reference must not keep
+        if (!ReferenceEquals(activated, y)) Module.Done(y);
+        return activated;
     }
 
     private static string Label(Module m) => m.Path.Length == 0 ? m.TypeName : m.Path;

@@ -77,6 +77,25 @@ public sealed class InferencePlanTests
     }
 
     [Fact]
+    public void FoldedForwardsGiveTheirBuffersBackToThePool()
+    {
+        // the folded step's ReLU returns a view of the convolution's output; dropping the output's own reference would
+        // keep every such buffer from the pool (a fresh allocation per layer per forward, 6× slower)
+        int[] shape = [2, 1, 32, 32];
+        var model = Trained("regnetx32", shape);
+        var plan = InferencePlan.Create(model, shape);
+        var x = Tensor.Normal(shape, generator: new RandomGenerator(2));
+        using var context = new ExecutionContext(1);
+        using (context.Enter())
+        {
+            Forward(model, x, plan);
+            long first = context.Pool.AllocatedBytes;
+            for (int i = 0; i < 3; i++) Forward(model, x, plan);
+            Assert.Equal(first, context.Pool.AllocatedBytes);
+        }
+    }
+
+    [Fact]
     public void NinHasNoBatchNormAndItsPlanIsANoOp()
     {
         int[] shape = [2, 1, 96, 96];
