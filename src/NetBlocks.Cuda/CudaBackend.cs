@@ -56,6 +56,9 @@ public sealed partial class CudaBackend : IDeviceBackend, IDisposable
 
     public DeviceMemory Allocate(int length, DType dtype) => new CudaMemory(Context, Device, length, dtype);
 
+    /// <summary>Waits for every kernel queued on the context's default stream.</summary>
+    public void Synchronize() => Context.Synchronize();
+
     /// <summary>Unregisters the backend; frees the device's memory and the accelerator when it opened them.</summary>
     public void Dispose()
     {

@@ -23,11 +23,14 @@ internal static class BenchCommand
         var threads = Threads();
         var json = new Option<bool>("--json") { Description = "print one JSON object" };
         var profile = new Option<bool>("--profile") { Description = "also print the time per op kind and per phase of the step" };
-        var command = new Command(name, description) { model, resize, batch, steps, warmup, threads, json, profile };
+        var device = DeviceChoice.Option();
+        var command = new Command(name, description) { model, resize, batch, steps, warmup, threads, device, json, profile };
         command.SetAction(parse => CliGuard.Run(() =>
         {
+            var (onDevice, lease) = DeviceChoice.Open(parse.GetValue(device)!);
+            using var _ = lease;
             var result = run(new BenchSettings(parse.GetValue(model)!, parse.GetValue(resize), parse.GetValue(batch), parse.GetValue(steps),
-                parse.GetValue(warmup), parse.GetValue(threads), parse.GetValue(profile)));
+                parse.GetValue(warmup), parse.GetValue(threads), parse.GetValue(profile), Device: onDevice));
             parse.InvocationConfiguration.Output.Write(parse.GetValue(json) ? BenchReport.Json(result) : BenchReport.Text(result));
             return 0;
         }));

@@ -11,4 +11,7 @@ public interface IDeviceBackend : IBackend
 {
     /// <summary>A buffer of <paramref name="length"/> elements of <paramref name="dtype"/> on <see cref="IBackend.Device"/> (contents undefined).</summary>
     DeviceMemory Allocate(int length, DType dtype);
+
+    /// <summary>Waits until every operation queued on the device so far has finished (a device may run them asynchronously).</summary>
+    void Synchronize();
 }

@@ -48,4 +48,12 @@ public class DeviceOptionTests
             : $"error: --device cuda:99: there are {report.Devices.Count} CUDA device(s), cuda:0 to cuda:{report.Devices.Count - 1}\n", stderr);
         Assert.False(Directory.Exists(outDir));
     }
+
+    [Fact]
+    public void Bench_on_an_unknown_device_names_the_choices()
+    {
+        var (code, _, stderr) = CliRunner.Run("bench", "train", "nin", "--resize", "28", "--device", "gpu");
+        Assert.Equal(1, code);
+        Assert.Equal("error: --device: unknown device 'gpu': expected auto, cpu, cuda or cuda:N\n", stderr);
+    }
 }
