@@ -36,7 +36,8 @@ public sealed class ExecutionContext : IDisposable
     /// <param name="threads">Threads the kernels use, the calling thread included: at least 1, or 0 for one per core.</param>
     /// <param name="policy">Kernel choices and block sizes (default: <see cref="KernelPolicy.Default"/>).</param>
     /// <param name="pool">Where tensors take their buffers (default: a new pool of this context's own).</param>
-    /// <param name="device">Where the kernels run; this build has the CPU only.</param>
+    /// <param name="device">Where the tensors of a run live (its model, its batches): the CPU, or a device whose backend is
+    /// registered (cuda:N, <see cref="Backends.Backend.Register"/>). The CPU kernels use <paramref name="threads"/> either way.</param>
     /// <exception cref="ArgumentOutOfRangeException">a negative thread count.</exception>
     /// <exception cref="ArgumentException">a device other than the CPU.</exception>
     public ExecutionContext(int threads = 0, KernelPolicy? policy = null, TensorPool? pool = null, Device? device = null)
@@ -48,7 +49,8 @@ public sealed class ExecutionContext : IDisposable
     {
         if (threads < 0) throw new ArgumentOutOfRangeException(nameof(threads), threads, "threads must be at least 1 (or 0 for one per core)");
         device ??= Device.Cpu;
-        if (!device.IsCpu) throw new ArgumentException($"an execution context runs kernels on the cpu; this build has no kernels for device {device}", nameof(device));
+        if (!device.IsCpu && (device.IsMeta || !Backends.Backend.IsAvailable(device)))
+            throw new ArgumentException($"an execution context runs on the cpu or a registered device; no backend computes on device {device}", nameof(device));
         Device = device;
         Threads = threads == 0 ? Environment.ProcessorCount : threads;
         Policy = policy ?? KernelPolicy.Default;
@@ -58,7 +60,7 @@ public sealed class ExecutionContext : IDisposable
         _isDefault = isDefault;
     }
 
-    /// <summary>The device the kernels run on (the CPU).</summary>
+    /// <summary>The device a run's tensors live on (the CPU unless the context was made for a registered device).</summary>
     public Device Device { get; }
 
     /// <summary>Threads the kernels use, the calling thread included (at least 1).</summary>

@@ -24,12 +24,15 @@ internal static class BenchCommand
         var json = new Option<bool>("--json") { Description = "print one JSON object" };
         var profile = new Option<bool>("--profile") { Description = "also print the time per op kind and per phase of the step" };
         var noFold = new Option<bool>("--no-fold") { Description = "run the model as declared, without the inference plan (batch norm folded into the convolutions)" };
-        var command = new Command(name, description) { model, resize, batch, steps, warmup, threads, json, profile };
+        var device = DeviceChoice.Option();
+        var command = new Command(name, description) { model, resize, batch, steps, warmup, threads, device, json, profile };
         if (name == "infer") command.Add(noFold);
         command.SetAction(parse => CliGuard.Run(() =>
         {
+            var (onDevice, lease) = DeviceChoice.Open(parse.GetValue(device)!);
+            using var _ = lease;
             var result = run(new BenchSettings(parse.GetValue(model)!, parse.GetValue(resize), parse.GetValue(batch), parse.GetValue(steps),
-                parse.GetValue(warmup), parse.GetValue(threads), parse.GetValue(profile), Fold: !parse.GetValue(noFold)));
+                parse.GetValue(warmup), parse.GetValue(threads), parse.GetValue(profile), Fold: !parse.GetValue(noFold), Device: onDevice));
             parse.InvocationConfiguration.Output.Write(parse.GetValue(json) ? BenchReport.Json(result) : BenchReport.Text(result));
             return 0;
         }));

@@ -17,6 +17,7 @@ internal static class CommandRegistry
         yield return SweepCommand.Create();
         yield return BenchCommand.Create();
         yield return ExportCommand.Create();
+        yield return DevicesCommand.Create();
         yield break;
     }
 }

@@ -27,6 +27,7 @@ internal static class TrainCommand
         var limitTrain = new Option<int>("--limit-train") { Description = "use only the first N training images (0: all 60000)" };
         var limitVal = new Option<int>("--limit-val") { Description = "use only the first N test images (0: all 10000)" };
         var threads = new Option<int>("--threads") { Description = "threads for the kernels", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var device = DeviceChoice.Option();
         var augment = new Option<bool>("--augment") { Description = "random crop with padding and horizontal flip" };
         var data = DataOption();
         var outDir = new Option<string>("--out") { Description = "where runs are written (one folder per run, and runs.db)", DefaultValueFactory = _ => RunStorePaths.DefaultOutRoot };
@@ -39,7 +40,7 @@ internal static class TrainCommand
         };
         var command = new Command("train", "Train a network on Fashion-MNIST with SGD, as d2l's Trainer: progress, curves (SVG/PNG), metrics CSV, checkpoints, run records")
         {
-            model, resize, epochs, batch, lr, momentum, nesterov, weightDecay, schedule, clip, seed, limitTrain, limitVal, threads, augment, data, noVerify, outDir, resume, json, holdAt,
+            model, resize, epochs, batch, lr, momentum, nesterov, weightDecay, schedule, clip, seed, limitTrain, limitVal, threads, device, augment, data, noVerify, outDir, resume, json, holdAt,
         };
         command.SetAction(parse => CliGuard.Run(() =>
         {
@@ -71,7 +72,9 @@ internal static class TrainCommand
             string? resumeArg = parse.GetResult(resume) is null ? null : parse.GetValue(resume) ?? "";
             var progress = new ProgressReporter(log, interactive: !asJson && !Console.IsOutputRedirected);
             var given = new HashSet<string>(command.Options.Where(o => parse.GetResult(o) is { Implicit: false }).Select(o => o.Name));
-            var request = new TrainRequest(settings, parse.GetValue(data), parse.GetValue(outDir)!, resumeArg, !parse.GetValue(noVerify), given);
+            var (onDevice, lease) = DeviceChoice.Open(parse.GetValue(device)!);
+            using var _ = lease;
+            var request = new TrainRequest(settings, parse.GetValue(data), parse.GetValue(outDir)!, resumeArg, !parse.GetValue(noVerify), given, onDevice);
             var result = new TrainingWorkflow(log, progress).Run(request, stop.Token);
             if (result.ResumeCommand is not null) log.WriteLine($"interrupted. Resume with:\n  {result.ResumeCommand}");
             else if (result.Epochs.Count > 0)

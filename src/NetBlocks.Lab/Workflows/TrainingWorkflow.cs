@@ -5,6 +5,7 @@ using NetBlocks.Data;
 using NetBlocks.Reporting.Charts;
 using NetBlocks.Reporting.Terminal;
 using NetBlocks.Serialization;
+using NetBlocks.Tensors;
 using NetBlocks.Training;
 using NetBlocks.Training.Runs;
 
@@ -13,8 +14,10 @@ namespace NetBlocks.Workflows;
 /// <summary>What `netblocks train` asks for.</summary>
 /// <param name="Given">The options given on the command line (e.g. "--epochs"): on --resume they are applied or
 /// refused (<see cref="ResumeSettings"/>); elsewhere unused.</param>
+/// <param name="Device">Where the model trains (default: the CPU); a device other than the CPU must have its backend
+/// registered (the CLI opens cuda:N for --device). Not a setting: a run's checkpoints are the same on any device.</param>
 public sealed record TrainRequest(TrainingSettings Settings, string? DataDir, string OutRoot, string? Resume = null, bool VerifyData = true,
-    IReadOnlySet<string>? Given = null);
+    IReadOnlySet<string>? Given = null, Device? Device = null);
 
 /// <summary>How a training run ended.</summary>
 public sealed record TrainResult(long RunId, TrainingSettings Settings, TrainingOutcome Outcome, IReadOnlyList<EpochMetrics> Epochs,
@@ -84,7 +87,7 @@ public sealed class TrainingWorkflow(TextWriter log, ProgressReporter progress, 
     private Prepared Prepare(TrainRequest request, TrainingSettings settings)
     {
         var data = FashionMnistData.Load(request.DataDir, request.VerifyData);
-        var context = new ExecutionContext(settings.Threads);
+        var context = new ExecutionContext(settings.Threads, device: request.Device);
         TrainingSession session;
         try { session = TrainingSession.Create(data, settings, context); }
         catch (Exception e)

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using NetBlocks.Analysis;
 using NetBlocks.Autograd;
+using NetBlocks.Backends;
 using NetBlocks.Functional;
 using NetBlocks.Kernels;
 using NetBlocks.Models;
@@ -16,8 +17,10 @@ namespace NetBlocks.Benchmarking;
 /// <param name="Profile">also time every op kind (forward and backward apart) and the step's phases.</param>
 /// <param name="Fold">inference only: run under an <see cref="InferencePlan"/> (batch norm folded into the convolutions), as
 /// `netblocks eval` and `predict` do; false (--no-fold) runs the model as declared.</param>
+/// <param name="Device">where the model and the images live (default: the CPU); another device's backend must be
+/// registered, and each step ends by waiting for the device, so a step's time is the device's.</param>
 public sealed record BenchSettings(string Model, int Resize, int Batch = 128, int Steps = 10, int Warmup = 3, int Threads = 0,
-    bool Profile = false, int InputChannels = 1, int Classes = 10, float LearningRate = 0.01f, ulong Seed = 0, bool Fold = true)
+    bool Profile = false, int InputChannels = 1, int Classes = 10, float LearningRate = 0.01f, ulong Seed = 0, bool Fold = true, Device? Device = null)
 {
     /// <summary>The thread count used: <see cref="Threads"/>, or the core count when 0.</summary>
     public int EffectiveThreads => Threads > 0 ? Threads : Environment.ProcessorCount;
@@ -80,7 +83,7 @@ public static class ModelBenchmark
     {
         s.Validate();
         // the run's own context: its thread count, a fresh pool (whose growth the result reports) and its own profile
-        using var context = new ExecutionContext(s.EffectiveThreads);
+        using var context = new ExecutionContext(s.EffectiveThreads, device: s.Device);
         using (context.Enter())
             return Measure(s, training, context);
     }
@@ -90,9 +93,14 @@ public static class ModelBenchmark
         int[] shape = [s.Batch, s.InputChannels, s.Resize, s.Resize];
         var rng = new RandomGenerator(s.Seed);
         RandomGenerator.ManualSeed(s.Seed);
-        var model = ModelZoo.CreateBuilt(s.Model, shape, new ModelOptions(s.InputChannels, s.Classes));
+        var device = context.Device;
+        Module model;
+        using (ParameterDevice.Use(device))
+            model = ModelZoo.CreateBuilt(s.Model, shape, new ModelOptions(s.InputChannels, s.Classes));
         long macs = ModelAnalyzer.Analyze(model, [1, s.InputChannels, s.Resize, s.Resize], s.Model).Macs;
-        var images = Tensor.Normal(shape, generator: rng);
+        var images = Tensor.Normal(shape, generator: rng).To(device);
+        // a device queues its kernels: the step waits for them, so that its time is the device's
+        Action waitForDevice = device.IsCpu ? static () => { } : Backend.DeviceBackend(device).Synchronize;
         var labels = new int[s.Batch];
         for (int i = 0; i < labels.Length; i++) labels[i] = rng.NextInt(s.Classes);
         var sgd = new Sgd(model.Parameters(), s.LearningRate);
@@ -100,7 +108,7 @@ public static class ModelBenchmark
         // the inference plan is made once, before the warm-up, as InferenceModel makes it once at load
         var plan = !training && s.Fold ? InferencePlan.Create(model, shape) : null;
 
-        var phases = new double[4]; // zero-grad + forward, loss, backward, update
+        var phases = new double[4]; // zero-grad + forward, loss, backward, update (on a device: until queued; the update waits)
         void Step(bool timed)
         {
             if (!training)
@@ -111,6 +119,7 @@ public static class ModelBenchmark
                     var logits = model.Forward(images);
                     logits.Release();
                 }
+                waitForDevice();
                 return;
             }
             long t0 = Stopwatch.GetTimestamp();
@@ -122,6 +131,7 @@ public static class ModelBenchmark
             loss.Backward();
             long t3 = Stopwatch.GetTimestamp();
             sgd.Step();
+            waitForDevice();
             long t4 = Stopwatch.GetTimestamp();
             loss.Release();
             if (!timed) return;

@@ -14,7 +14,8 @@ public enum TrainingOutcome { Completed, Interrupted }
 /// backward, optional gradient clipping, update; per epoch evaluate on the validation split and write a checkpoint.
 /// Reproducible bit for bit for a given seed and thread count; stops cleanly on cancellation (Ctrl+C) after the
 /// current step with a resumable checkpoint. Runs under the <see cref="ExecutionContext"/> its caller gives it, whose
-/// thread count is the settings' (recorded in every checkpoint).
+/// thread count is the settings' (recorded in every checkpoint), on that context's device: batches are uploaded there
+/// before the forward, and checkpoints are written from CPU copies, so they are the same files whichever device wrote them.
 /// </summary>
 public sealed class Trainer
 {
@@ -139,7 +140,8 @@ public sealed class Trainer
     private double Step(Batch batch, out int correct)
     {
         Optimizer.ZeroGrad();
-        var logits = Model.Forward(batch.Images);
+        var images = OnDevice(batch.Images);
+        var logits = Model.Forward(images);
         correct = CountCorrect(logits, batch.Labels);
         var loss = F.CrossEntropy(logits, batch.Labels);
         double value = loss.Item();
@@ -150,8 +152,12 @@ public sealed class Trainer
             Optimizer.Step();
         }
         batch.Images.Release();
+        if (!ReferenceEquals(images, batch.Images)) images.Release();
         return value;
     }
+
+    /// <summary>A batch's images on the current context's device: uploaded when that is not the CPU (the loaders fill CPU tensors).</summary>
+    private static Tensor OnDevice(Tensor images) => images.To(ExecutionContext.Current.Device);
 
     /// <summary>Mean cross-entropy and accuracy over a split, in eval mode without a graph. Restores the previous mode.</summary>
     public static (double Loss, double Accuracy) Evaluate(Module model, IBatchSource data, Action<int[], int[]>? onPredictions = null)
@@ -163,7 +169,8 @@ public sealed class Trainer
         {
             foreach (var batch in data.Epoch(0))
             {
-                var logits = model.Forward(batch.Images);
+                var images = OnDevice(batch.Images);
+                var logits = model.Forward(images);
                 var loss = F.CrossEntropy(logits, batch.Labels);
                 lossSum += loss.Item() * batch.Labels.Length;
                 correct += CountCorrect(logits, batch.Labels);
@@ -171,6 +178,7 @@ public sealed class Trainer
                 onPredictions?.Invoke(logits.ArgMax(1).ToInt32Array(), batch.Labels);
                 logits.Release();
                 batch.Images.Release();
+                if (!ReferenceEquals(images, batch.Images)) images.Release();
             }
         }
         model.Train(wasTraining);

@@ -11,8 +11,9 @@ namespace NetBlocks.Workflows;
 /// Fashion-MNIST loaders (<see cref="FashionMnistData.Loaders"/>), this thread's generator reseeded with the settings'
 /// seed, then the model from the zoo built for the settings' batch and input size, so that the same settings give the
 /// same initial weights and batches wherever they are trained. The model is built, and its trainer runs, under the
-/// <see cref="ExecutionContext"/> the caller gives (made from the settings' thread count; the caller owns it). Owns the
-/// loaders.
+/// <see cref="ExecutionContext"/> the caller gives (made from the settings' thread count; the caller owns it), with its
+/// parameters on the context's device (the initialisers draw on the host, so a device model starts from the CPU model's
+/// weights). Owns the loaders.
 /// </summary>
 public sealed class TrainingSession : IDisposable
 {
@@ -44,6 +45,7 @@ public sealed class TrainingSession : IDisposable
             RandomGenerator.ManualSeed(settings.Seed);
             Module model;
             using (context.Enter())
+            using (ParameterDevice.Use(context.Device))
                 model = ModelZoo.CreateBuilt(settings.Model, [settings.Batch, 1, settings.Resize, settings.Resize], new ModelOptions(1, settings.Classes));
             return new TrainingSession(settings, context, train, val, model);
         }

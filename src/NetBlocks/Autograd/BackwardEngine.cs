@@ -16,7 +16,7 @@ internal static class BackwardEngine
         {
             if (root.Numel != 1)
                 throw new InvalidOperationException($"Backward() without a gradient needs a scalar, got shape {ShapeUtil.Format(root.Shape)}; pass the gradient of the output");
-            gradient = Tensor.Full(root.ShapeArray, 1f);
+            gradient = Tensor.Full(root.Device, root.ShapeArray, 1f);
         }
         else
         {

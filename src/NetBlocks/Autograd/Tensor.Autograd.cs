@@ -58,7 +58,7 @@ public sealed partial class Tensor
     {
         if (Grad is null)
         {
-            Grad = ZerosPersistent(ShapeArray);
+            Grad = ZerosPersistent(Device, ShapeArray);
             Backend.Copy(grad, Grad);
         }
         else Backend.AddInPlace(Grad, grad);

@@ -16,7 +16,7 @@ public static partial class F
         if (outH < 1 || outW < 1) throw new ArgumentException($"adaptive_avg_pool2d: output size must be positive, got ({outH}, {outW})");
         if (x.Size(2) < 1 || x.Size(3) < 1) throw new ArgumentException($"adaptive_avg_pool2d: input {ShapeUtil.Format(x.Shape)} has an empty spatial size");
         if (AnyMeta(x)) return Tensor.Meta(x.Size(0), x.Size(1), outH, outW);
-        var y = Tensor.Empty(x.Size(0), x.Size(1), outH, outW);
+        var y = Tensor.Empty(x.Device, x.Size(0), x.Size(1), outH, outW);
         x.Backend.AdaptiveAvgPool2d(x, y);
         return Node.ShouldRecord(x) ? new AdaptiveAvgPool2dBackward(x).Attach(y) : y;
     }
@@ -29,7 +29,7 @@ public static partial class F
         protected internal override void Backward(Tensor dy)
         {
             using var profile = OpProfiler.Scope("AdaptiveAvgPool2dBackward");
-            var dx = Tensor.Empty(x.ShapeArray);
+            var dx = Tensor.Empty(dy.Device, x.ShapeArray);
             dy.Backend.AdaptiveAvgPool2dBackward(dy, dx);
             Accumulate(0, dx);
         }

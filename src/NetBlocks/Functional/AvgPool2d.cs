@@ -12,7 +12,7 @@ public static partial class F
         using var profile = OpProfiler.Scope("AvgPool2d");
         var g = PoolShape("avg_pool2d", x.ShapeArray, kernel, stride ?? kernel, padding);
         if (AnyMeta(x)) return Tensor.Meta(x.Size(0), x.Size(1), g.OH, g.OW);
-        var y = Tensor.Empty(x.Size(0), x.Size(1), g.OH, g.OW);
+        var y = Tensor.Empty(x.Device, x.Size(0), x.Size(1), g.OH, g.OW);
         x.Backend.AvgPool2d(x, y, g);
         return Node.ShouldRecord(x) ? new AvgPool2dBackward(x, g).Attach(y) : y;
     }
@@ -25,7 +25,7 @@ public static partial class F
         protected internal override void Backward(Tensor dy)
         {
             using var profile = OpProfiler.Scope("AvgPool2dBackward");
-            var dx = Tensor.Empty(x.ShapeArray);
+            var dx = Tensor.Empty(dy.Device, x.ShapeArray);
             dy.Backend.AvgPool2dBackward(dy, dx, g);
             Accumulate(0, dx);
         }

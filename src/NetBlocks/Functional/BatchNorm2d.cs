@@ -18,10 +18,11 @@ public static partial class F
         using var profile = OpProfiler.Scope(relu ? "BatchNorm2d+ReLU" : "BatchNorm2d");
         if (x.Rank != 4) throw new ArgumentException($"batch_norm2d: expected input (N, C, H, W), got {ShapeUtil.Format(x.Shape)}");
         if (AnyMeta(x, weight, runningMean)) return Tensor.Meta(x.ShapeArray); // no statistics: the running ones stay as they are
+        SameDevice("batch_norm2d", x, weight, bias, runningMean, runningVar);
         int n = x.Size(0), c = x.Size(1), s = x.Size(2) * x.Size(3);
         // the per-channel statistics live as long as the graph (as arrays did before), outside the pool
-        var mean = Tensor.ZerosPersistent(c);
-        var invstd = Tensor.ZerosPersistent(c);
+        var mean = Tensor.ZerosPersistent(x.Device, c);
+        var invstd = Tensor.ZerosPersistent(x.Device, c);
         var backend = x.Backend;
         if (training)
         {
@@ -34,9 +35,15 @@ public static partial class F
             if (runningMean is null || runningVar is null) throw new ArgumentException("batch_norm2d: eval mode needs running statistics");
             backend.BatchNormRunningStatistics(runningMean, runningVar, eps, mean, invstd);
         }
-        var y = Tensor.Empty(x.ShapeArray);
+        var y = Tensor.Empty(x.Device, x.ShapeArray);
         backend.BatchNormNormalize(x, mean, invstd, weight, bias, y, relu);
-        if (!Node.ShouldRecord(x, weight, bias)) return y;
+        if (!Node.ShouldRecord(x, weight, bias))
+        {
+            // the statistics die here: a device's buffers go back to its allocator now (on the CPU this frees nothing)
+            mean.Release();
+            invstd.Release();
+            return y;
+        }
         return new BatchNorm2dBackward(x.KeepForBackward(), weight, bias, mean, invstd, training, relu ? y.KeepForBackward() : null).Attach(y);
     }
 
@@ -54,13 +61,20 @@ public static partial class F
         {
             using var profile = OpProfiler.Scope(reluOutput is null ? "BatchNorm2dBackward" : "BatchNorm2d+ReLUBackward");
             int c = x.Size(1);
-            var dx = NeedsGrad(0) ? Tensor.Empty(x.ShapeArray) : null;
-            var dg = NeedsGrad(1) ? Tensor.Empty(c) : null;
-            var db = NeedsGrad(2) ? Tensor.Empty(c) : null;
+            var dx = NeedsGrad(0) ? Tensor.Empty(dy.Device, x.ShapeArray) : null;
+            var dg = NeedsGrad(1) ? Tensor.Empty(dy.Device, c) : null;
+            var db = NeedsGrad(2) ? Tensor.Empty(dy.Device, c) : null;
             dy.Backend.BatchNormBackward(x, dy, reluOutput, mean, invstd, weight, training, dx, dg, db);
             if (dx is not null) Accumulate(0, dx);
             if (dg is not null) Accumulate(1, dg);
             if (db is not null) Accumulate(2, db);
+        }
+
+        /// <summary>The statistics the backward read: a device's buffers go back to its allocator (nothing to free on the CPU).</summary>
+        protected internal override void ReleaseSaved()
+        {
+            mean.Release();
+            invstd.Release();
         }
     }
 }

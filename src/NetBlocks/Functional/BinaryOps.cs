@@ -26,7 +26,8 @@ public static partial class F
         using var profile = OpProfiler.Scope("Binary");
         var shape = ShapeUtil.Broadcast(x.Shape, y.Shape);
         if (AnyMeta(x, y)) return Tensor.Meta(shape);
-        var z = Tensor.Empty(shape);
+        SameDevice(op.ToString().ToLowerInvariant(), x, y);
+        var z = Tensor.Empty(x.Device, shape);
         x.Backend.Binary(op, x, y, z);
         return Node.ShouldRecord(x, y) ? new BinaryBackward(op, Reads(op, x), Reads(op, y)).Attach(z) : z;
     }
@@ -60,7 +61,7 @@ public static partial class F
                 {
                     case BinaryOp.Add: local = dz; break;
                     case BinaryOp.Subtract:
-                        local = Tensor.Empty(outShape);
+                        local = Tensor.Empty(dz.Device, outShape);
                         dz.Backend.Affine(dz, -1f, 0f, local);
                         break;
                     case BinaryOp.Multiply: local = Compute(BinaryOp.Multiply, dz, x, outShape); break;
@@ -81,14 +82,14 @@ public static partial class F
 
         private static Tensor Compute(BinaryOp op, Tensor a, Tensor b, int[] outShape)
         {
-            var r = Tensor.Empty(outShape);
+            var r = Tensor.Empty(a.Device, outShape);
             a.Backend.Binary(op, a, b, r);
             return r;
         }
 
         private static Tensor ReduceTo(Tensor g, int[] shape, bool release)
         {
-            var r = Tensor.Empty(shape);
+            var r = Tensor.Empty(g.Device, shape);
             g.Backend.ReduceTo(g, r);
             if (release) g.Release();
             return r;

@@ -14,8 +14,9 @@ public static partial class F
     {
         var g = ConvShape(x.ShapeArray, weight.ShapeArray, bias?.ShapeArray, stride, padding, groups);
         if (AnyMeta(x, weight, bias)) return Tensor.Meta(g.N, g.OC, g.OH, g.OW);
+        SameDevice("conv2d", x, weight, bias);
         using var profile = OpProfiler.Scope(OpProfiler.Enabled ? "Conv2d " + Describe(g) : "Conv2d");
-        var y = Tensor.Empty(g.N, g.OC, g.OH, g.OW);
+        var y = Tensor.Empty(x.Device, g.N, g.OC, g.OH, g.OW);
         x.Backend.Conv2d(x, weight, bias, y, g);
         return Node.ShouldRecord(x, weight, bias) ? new Conv2dBackward(x.KeepForBackward(), weight.KeepForBackward(), bias, g).Attach(y) : y;
     }
@@ -56,14 +57,14 @@ public static partial class F
             using var profile = OpProfiler.Scope(OpProfiler.Enabled ? "Conv2dBackward " + Describe(g) : "Conv2dBackward");
             if (NeedsGrad(0))
             {
-                var dx = Tensor.Empty(x.ShapeArray);
+                var dx = Tensor.Empty(dy.Device, x.ShapeArray);
                 dy.Backend.Conv2dBackwardData(dy, weight, dx, g);
                 Accumulate(0, dx);
             }
             if (NeedsGrad(1) || NeedsGrad(2))
             {
-                var dw = Tensor.Empty(weight.ShapeArray);
-                Tensor? db = bias is not null ? Tensor.Empty(g.OC) : null;
+                var dw = Tensor.Empty(dy.Device, weight.ShapeArray);
+                Tensor? db = bias is not null ? Tensor.Empty(dy.Device, g.OC) : null;
                 dy.Backend.Conv2dBackwardWeight(dy, x, dw, db, g);
                 if (NeedsGrad(1)) Accumulate(1, dw); else dw.Release();
                 if (db is not null) { if (NeedsGrad(2)) Accumulate(2, db); else db.Release(); }

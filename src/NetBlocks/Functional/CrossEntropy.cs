@@ -10,7 +10,14 @@ public static partial class F
     /// torch.nn.functional.cross_entropy with reduction='mean'. Fused log-softmax + NLL, numerically stable.
     /// </summary>
     public static Tensor CrossEntropy(Tensor logits, ReadOnlySpan<int> labels) =>
-        CrossEntropy(logits, Tensor.FromArray(labels.ToArray(), labels.Length));
+        CrossEntropy(logits, LabelsOn(logits, labels));
+
+    /// <summary>The labels as an int32 tensor on the logits' device (uploaded when that is not the CPU).</summary>
+    private static Tensor LabelsOn(Tensor logits, ReadOnlySpan<int> labels)
+    {
+        var host = Tensor.FromArray(labels.ToArray(), labels.Length);
+        return logits.IsMeta ? host : host.To(logits.Device);
+    }
 
     /// <summary>As <see cref="CrossEntropy(Tensor, ReadOnlySpan{int})"/> with the labels an int32 tensor (N).</summary>
     public static Tensor CrossEntropy(Tensor logits, Tensor labels)
@@ -34,8 +41,9 @@ public static partial class F
             }
             return Tensor.Meta();
         }
-        var logp = Tensor.Empty(n, k);
-        var y = Tensor.Empty();
+        SameDevice("cross_entropy", logits, labels);
+        var logp = Tensor.Empty(logits.Device, n, k);
+        var y = Tensor.Empty(logits.Device);
         logits.Backend.CrossEntropy(logits, labels, logp, y);
         if (Node.ShouldRecord(logits)) return new CrossEntropyBackward(logits, logp, labels).Attach(y);
         logp.Release();
@@ -50,7 +58,7 @@ public static partial class F
         protected internal override void Backward(Tensor dl)
         {
             using var profile = OpProfiler.Scope("CrossEntropyBackward");
-            var dx = Tensor.Empty(logits.ShapeArray);
+            var dx = Tensor.Empty(dl.Device, logits.ShapeArray);
             dl.Backend.CrossEntropyBackward(logp, labels, dl, dx);
             Accumulate(0, dx);
         }

@@ -15,9 +15,9 @@ public static partial class F
         if (p < 0 || p > 1) throw new ArgumentException($"dropout probability has to be between 0 and 1, but got {p}");
         if (!training || p == 0) return x;
         if (AnyMeta(x)) return Tensor.Meta(x.ShapeArray); // no mask drawn: a shape pass leaves the generator as it was
-        var mask = Tensor.Empty(x.ShapeArray);
+        var mask = Tensor.Empty(x.Device, x.ShapeArray);
         x.Backend.DropoutMask(mask, p, generator ?? RandomGenerator.Default);
-        var y = Tensor.Empty(x.ShapeArray);
+        var y = Tensor.Empty(x.Device, x.ShapeArray);
         x.Backend.Multiply(x, mask, y);
         if (Node.ShouldRecord(x)) return new DropoutBackward(x, mask).Attach(y);
         mask.Release();
@@ -32,7 +32,7 @@ public static partial class F
         protected internal override void Backward(Tensor dy)
         {
             using var profile = OpProfiler.Scope("DropoutBackward");
-            var dx = Tensor.Empty(dy.ShapeArray);
+            var dx = Tensor.Empty(dy.Device, dy.ShapeArray);
             dy.Backend.Multiply(dy, mask, dx);
             Accumulate(0, dx);
         }

@@ -12,8 +12,9 @@ public static partial class F
         if (x.Rank != 2 || weight.Rank != 2 || x.Size(1) != weight.Size(1))
             throw new ArgumentException($"linear: input of shape {ShapeUtil.Format(x.Shape)} does not match weight of shape {ShapeUtil.Format(weight.Shape)} (expected (N, {(weight.Rank == 2 ? weight.Size(1) : -1)}))");
         if (AnyMeta(x, weight, bias)) return Tensor.Meta(x.Size(0), weight.Size(0));
+        SameDevice("linear", x, weight, bias);
         int n = x.Size(0), inF = x.Size(1), outF = weight.Size(0);
-        var y = Tensor.Empty(n, outF);
+        var y = Tensor.Empty(x.Device, n, outF);
         x.Backend.MatMul(x, false, weight, true, y);
         if (bias is not null) x.Backend.AddRowsInPlace(y, bias);
         return Node.ShouldRecord(x, weight, bias) ? new LinearBackward(x.KeepForBackward(), weight.KeepForBackward(), bias).Attach(y) : y;
@@ -30,19 +31,19 @@ public static partial class F
             int n = x.Size(0), inF = x.Size(1), outF = weight.Size(0);
             if (NeedsGrad(0))
             {
-                var dx = Tensor.Empty(n, inF);
+                var dx = Tensor.Empty(dy.Device, n, inF);
                 dy.Backend.MatMul(dy, false, weight, false, dx);
                 Accumulate(0, dx);
             }
             if (NeedsGrad(1))
             {
-                var dw = Tensor.Empty(outF, inF);
+                var dw = Tensor.Empty(dy.Device, outF, inF);
                 dy.Backend.MatMul(dy, true, x, false, dw);
                 Accumulate(1, dw);
             }
             if (NeedsGrad(2))
             {
-                var db = Tensor.Empty(outF);
+                var db = Tensor.Empty(dy.Device, outF);
                 dy.Backend.Sum(dy, 0, mean: false, db); // Σ over the batch, column by column
                 Accumulate(2, db);
             }

@@ -10,7 +10,7 @@ public static partial class F
     {
         if (x.Rank != 2) throw new ArgumentException($"log_softmax: expected (N, K), got {ShapeUtil.Format(x.Shape)}");
         if (AnyMeta(x)) return Tensor.Meta(x.ShapeArray);
-        var y = Tensor.Empty(x.ShapeArray);
+        var y = Tensor.Empty(x.Device, x.ShapeArray);
         x.Backend.LogSoftmax(x, y);
         return Node.ShouldRecord(x) ? new LogSoftmaxBackward(x, y.KeepForBackward()).Attach(y) : y;
     }
@@ -22,7 +22,7 @@ public static partial class F
 
         protected internal override void Backward(Tensor dy)
         {
-            var dx = Tensor.Empty(dy.ShapeArray);
+            var dx = Tensor.Empty(dy.Device, dy.ShapeArray);
             dy.Backend.LogSoftmaxBackward(y, dy, dx);
             Accumulate(0, dx);
         }

@@ -12,7 +12,7 @@ public static partial class F
         using var profile = OpProfiler.Scope("MaxPool2d");
         var g = PoolShape("max_pool2d", x.ShapeArray, kernel, stride ?? kernel, padding);
         if (AnyMeta(x)) return Tensor.Meta(x.Size(0), x.Size(1), g.OH, g.OW);
-        var y = Tensor.Empty(x.Size(0), x.Size(1), g.OH, g.OW);
+        var y = Tensor.Empty(x.Device, x.Size(0), x.Size(1), g.OH, g.OW);
         // no indices are kept: the backward finds each window's maximum again in x (saved anyway as the input),
         // which costs a pass over x but no memory between forward and backward and no allocation
         x.Backend.MaxPool2d(x, y, g);
@@ -37,7 +37,7 @@ public static partial class F
         protected internal override void Backward(Tensor dy)
         {
             using var profile = OpProfiler.Scope("MaxPool2dBackward");
-            var dx = Tensor.Empty(x.ShapeArray);
+            var dx = Tensor.Empty(dy.Device, x.ShapeArray);
             dy.Backend.MaxPool2dBackward(x, dy, dx, g);
             Accumulate(0, dx);
         }

@@ -20,7 +20,7 @@ public static partial class F
     private static Tensor ReduceAll(Tensor x, bool mean)
     {
         if (AnyMeta(x)) return Tensor.Meta();
-        var y = Tensor.Empty();
+        var y = Tensor.Empty(x.Device);
         x.Backend.Sum(x, -1, mean, y);
         return Node.ShouldRecord(x) ? new ReduceBackward(x, x.Rank == 0 ? 0 : -1, mean).Attach(y) : y;
     }
@@ -30,7 +30,7 @@ public static partial class F
         int d = ShapeUtil.NormalizeDim(dim, x.Rank);
         var shape = keepDim ? KeptShape(x.ShapeArray, d) : Drop(x.ShapeArray, d);
         if (AnyMeta(x)) return Tensor.Meta(shape);
-        var y = Tensor.Empty(shape);
+        var y = Tensor.Empty(x.Device, shape);
         x.Backend.Sum(x, d, mean, y);
         return Node.ShouldRecord(x) ? new ReduceBackward(x, d, mean).Attach(y) : y;
     }
@@ -41,8 +41,8 @@ public static partial class F
         int d = ShapeUtil.NormalizeDim(dim, x.Rank);
         var shape = keepDim ? KeptShape(x.ShapeArray, d) : Drop(x.ShapeArray, d);
         if (AnyMeta(x)) return Tensor.Meta(shape);
-        var y = Tensor.Empty(shape);
-        var indices = Tensor.EmptyInt32(y.ShapeArray);
+        var y = Tensor.Empty(x.Device, shape);
+        var indices = Tensor.EmptyInt32(x.Device, y.ShapeArray);
         x.Backend.MaxAlong(x, d, y, indices);
         return Node.ShouldRecord(x) ? new MaxBackward(x, d, indices).Attach(y) : y;
     }
@@ -52,8 +52,8 @@ public static partial class F
     {
         if (x.Numel == 0) throw new ArgumentException("max of an empty tensor");
         var flat = x.ViewAs([x.Numel]);
-        var value = Tensor.Empty();
-        flat.Backend.MaxAlong(flat, 0, value, Tensor.EmptyInt32());
+        var value = Tensor.Empty(x.Device);
+        flat.Backend.MaxAlong(flat, 0, value, Tensor.EmptyInt32(x.Device));
         flat.Release();
         float max = value.Item();
         value.Release();
@@ -67,7 +67,7 @@ public static partial class F
     public static Tensor ArgMax(Tensor x, int dim = -1)
     {
         int d = ShapeUtil.NormalizeDim(dim, x.Rank);
-        var indices = Tensor.EmptyInt32(Drop(x.ShapeArray, d));
+        var indices = Tensor.EmptyInt32(x.Device, Drop(x.ShapeArray, d));
         x.Backend.MaxAlong(x, d, null, indices);
         return indices;
     }
@@ -89,7 +89,7 @@ public static partial class F
 
         protected internal override void Backward(Tensor dy)
         {
-            var dx = Tensor.Empty(_shape);
+            var dx = Tensor.Empty(dy.Device, _shape);
             dy.Backend.SumBackward(dy, dim, mean, dx);
             Accumulate(0, dx);
         }
@@ -103,7 +103,7 @@ public static partial class F
 
         protected internal override void Backward(Tensor dy)
         {
-            var dx = Tensor.Empty(_shape);
+            var dx = Tensor.Empty(dy.Device, _shape);
             dy.Backend.MaxAlongBackward(dy, indices, dim, dx);
             Accumulate(0, dx);
         }

@@ -10,7 +10,7 @@ public static partial class F
     {
         using var profile = OpProfiler.Scope("Relu");
         if (AnyMeta(x)) return Tensor.Meta(x.ShapeArray);
-        var y = Tensor.Empty(x.ShapeArray);
+        var y = Tensor.Empty(x.Device, x.ShapeArray);
         x.Backend.Relu(x, y);
         return Node.ShouldRecord(x) ? new ReluBackward(x, y.KeepForBackward()).Attach(y) : y;
     }
@@ -41,7 +41,7 @@ public static partial class F
         protected internal override void Backward(Tensor dy)
         {
             using var profile = OpProfiler.Scope("ReluBackward");
-            var dx = dy.CanBeOverwritten ? dy.ViewAs(dy.ShapeArray) : Tensor.Empty(dy.ShapeArray);
+            var dx = dy.CanBeOverwritten ? dy.ViewAs(dy.ShapeArray) : Tensor.Empty(dy.Device, dy.ShapeArray);
             dy.Backend.ReluBackward(y, dy, dx);
             Accumulate(0, dx);
         }

@@ -35,7 +35,7 @@ public static partial class F
 
         protected internal override void Backward(Tensor dy)
         {
-            var dx = Tensor.Empty(_inputShape);
+            var dx = Tensor.Empty(dy.Device, _inputShape);
             dy.Backend.Copy(dy, dx);
             Accumulate(0, dx);
         }

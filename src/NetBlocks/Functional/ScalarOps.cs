@@ -9,7 +9,7 @@ public static partial class F
     public static Tensor Affine(Tensor x, float a, float b)
     {
         if (AnyMeta(x)) return Tensor.Meta(x.ShapeArray);
-        var y = Tensor.Empty(x.ShapeArray);
+        var y = Tensor.Empty(x.Device, x.ShapeArray);
         x.Backend.Affine(x, a, b, y);
         return Node.ShouldRecord(x) ? new AffineBackward(x, a).Attach(y) : y;
     }
@@ -21,7 +21,7 @@ public static partial class F
 
         protected internal override void Backward(Tensor dy)
         {
-            var dx = Tensor.Empty(dy.ShapeArray);
+            var dx = Tensor.Empty(dy.Device, dy.ShapeArray);
             dy.Backend.Affine(dy, a, 0f, dx);
             Accumulate(0, dx);
         }

@@ -10,7 +10,7 @@ public static partial class F
     {
         using var profile = OpProfiler.Scope("Sigmoid");
         if (AnyMeta(x)) return Tensor.Meta(x.ShapeArray);
-        var y = Tensor.Empty(x.ShapeArray);
+        var y = Tensor.Empty(x.Device, x.ShapeArray);
         x.Backend.Sigmoid(x, y);
         return Node.ShouldRecord(x) ? new SigmoidBackward(x, y.KeepForBackward()).Attach(y) : y;
     }
@@ -23,7 +23,7 @@ public static partial class F
         protected internal override void Backward(Tensor dy)
         {
             using var profile = OpProfiler.Scope("SigmoidBackward");
-            var dx = Tensor.Empty(dy.ShapeArray);
+            var dx = Tensor.Empty(dy.Device, dy.ShapeArray);
             dy.Backend.SigmoidBackward(y, dy, dx);
             Accumulate(0, dx);
         }

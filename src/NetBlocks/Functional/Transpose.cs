@@ -17,7 +17,7 @@ public static partial class F
     private static Tensor TransposeCopy(Tensor x)
     {
         int r = x.Size(0), c = x.Size(1);
-        var y = Tensor.Empty(c, r);
+        var y = Tensor.Empty(x.Device, c, r);
         x.Backend.Transpose(x, y);
         return y;
     }

@@ -170,7 +170,7 @@ public abstract class Module
     {
         if (ParameterDevice.Current.IsMeta) return Tensor.Meta(shape);
         ParameterBudget.Reserve(this, shape);
-        return Tensor.ZerosPersistent(shape);
+        return Tensor.ZerosPersistent(ParameterDevice.Current, shape);
     }
 
     public IReadOnlyList<(string Name, Module Module)> Children => _children;

@@ -6,7 +6,9 @@ namespace NetBlocks.Nn;
 /// Where modules materialise their parameters and buffers on this thread, as PyTorch's <c>with torch.device(…)</c>:
 /// the CPU by default, or <see cref="Device.Meta"/> to size a model without allocating or initialising its weights. A
 /// model materialised on meta has meta parameters (shapes, no arrays, no random draws): its shape pass, parameter
-/// counts, MACs and memory estimates are those of the real model; it cannot compute, load a state dict or train.
+/// counts, MACs and memory estimates are those of the real model; it cannot compute, load a state dict or train. A
+/// device with a registered backend (cuda:N) materialises them there: the initialisers draw on the host, in the CPU's
+/// order, and upload, so a model built on a device starts from the CPU model's weights.
 /// </summary>
 public static class ParameterDevice
 {
@@ -19,7 +21,8 @@ public static class ParameterDevice
     public static Scope Use(Device device)
     {
         ArgumentNullException.ThrowIfNull(device);
-        if (!device.IsCpu && !device.IsMeta) throw new ArgumentException($"parameters cannot live on device {device} in this build");
+        if (!device.IsMeta && !Backends.Backend.IsAvailable(device))
+            throw new ArgumentException($"parameters cannot live on device {device}: no backend is registered for it");
         return new Scope(device);
     }
 

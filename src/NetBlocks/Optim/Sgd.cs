@@ -26,7 +26,9 @@ public sealed class Sgd
         if (nesterov && momentum <= 0) throw new ArgumentException("Nesterov momentum requires a momentum > 0");
         _params = parameters.ToArray();
         _momentum = new Tensor?[_params.Length];
-        _scratch = Tensor.ZerosPersistent(_params.Length == 0 ? 0 : _params.Max(p => p.Numel));
+        // on the parameters' device (the backend's SGD step refuses a scratch elsewhere); a meta model's is the CPU's, as before
+        var device = _params.Length == 0 || _params[0].IsMeta ? Device.Cpu : _params[0].Device;
+        _scratch = Tensor.ZerosPersistent(device, _params.Length == 0 ? 0 : _params.Max(p => p.Numel));
         LearningRate = lr; Momentum = momentum; WeightDecay = weightDecay; Nesterov = nesterov;
     }
 
@@ -40,7 +42,7 @@ public sealed class Sgd
     {
         if (values.Length != _params[index].Numel)
             throw new ArgumentException($"momentum buffer {index} has {values.Length} values, the parameter has {_params[index].Numel}");
-        _momentum[index] ??= Tensor.ZerosPersistent(_params[index].ShapeArray);
+        _momentum[index] ??= Tensor.ZerosPersistent(_params[index].Device, _params[index].ShapeArray);
         _momentum[index]!.CopyFrom(values);
     }
 
@@ -57,7 +59,7 @@ public sealed class Sgd
             var p = _params[i];
             if (p.Grad is null) continue;
             bool firstStep = Momentum != 0 && _momentum[i] is null;
-            if (firstStep) _momentum[i] = Tensor.ZerosPersistent(p.ShapeArray);
+            if (firstStep) _momentum[i] = Tensor.ZerosPersistent(p.Device, p.ShapeArray);
             p.Backend.SgdStep(p, p.Grad, _momentum[i], firstStep, _scratch, LearningRate, Momentum, WeightDecay, Nesterov);
         }
     }

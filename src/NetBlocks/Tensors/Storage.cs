@@ -7,6 +7,9 @@ namespace NetBlocks.Tensors;
 /// Reference-counted: the buffer goes back to the <see cref="TensorPool"/> it came from (the current context's when it was
 /// rented) when the last tensor using it is released; a
 /// segment block whose tensors were dropped without a release goes back when its <see cref="BlockLease"/> is finalised.
+/// A storage on another device (<see cref="Memory"/>, from that device's registered backend) holds no array: its
+/// elements are reached by copying, and its buffer goes back to the device's allocator when the last tensor using it is
+/// released (deterministically; a device storage has no finaliser).
 /// </summary>
 internal sealed class Storage
 {
@@ -15,6 +18,8 @@ internal sealed class Storage
     public readonly int[]? Int32Data;
     public readonly int Offset;
     public readonly int Length;
+    /// <summary>The device buffer of a storage that lives off the CPU; null on the CPU.</summary>
+    public readonly DeviceMemory? Memory;
     private readonly TensorPool? _pool;
     private readonly BlockLease? _block;
     private int _refs = 1;
@@ -42,16 +47,30 @@ internal sealed class Storage
         Data = []; Int32Data = data; Offset = 0; Length = data.Length; _pool = null; _block = null;
     }
 
-    public DType DType => Int32Data is null ? DType.Float32 : DType.Int32;
+    /// <summary>A storage of <paramref name="length"/> elements on <paramref name="device"/>, from its registered backend.</summary>
+    public static Storage OnDevice(Device device, int length, DType dtype) =>
+        new(Backends.Backend.DeviceBackend(device).Allocate(length, dtype));
+
+    private Storage(DeviceMemory memory)
+    {
+        Data = []; Memory = memory; Offset = 0; Length = memory.Length; _pool = null; _block = null;
+    }
+
+    public DType DType => Memory?.DType ?? (Int32Data is null ? DType.Float32 : DType.Int32);
+
+    /// <summary>Where the elements live: the CPU, or the device of <see cref="Memory"/>.</summary>
+    public Device Device => Memory?.Device ?? Device.Cpu;
 
     public void AddRef() => Interlocked.Increment(ref _refs);
 
     /// <summary>A pool buffer that exactly one tensor holds: it may be written over by an op that consumes that tensor.</summary>
-    public bool IsExclusivePooled => _pool is not null && Volatile.Read(ref _refs) == 1;
+    public bool IsExclusivePooled => (_pool is not null || Memory is not null) && Volatile.Read(ref _refs) == 1;
 
     public void Release()
     {
-        if (Interlocked.Decrement(ref _refs) != 0 || _pool is null) return;
+        if (Interlocked.Decrement(ref _refs) != 0) return;
+        if (Memory is not null) { Memory.Release(); return; }
+        if (_pool is null) return;
         if (_block is null) _pool.Return(Data);
         else _block.Return();
     }

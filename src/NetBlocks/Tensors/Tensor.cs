@@ -41,11 +41,20 @@ public sealed partial class Tensor
         _storage = null!;
         _shape = shape;
         _numel = Sizes.Product(shape);
-        Device = Device.Meta;
     }
 
-    /// <summary>Where the elements live: the CPU, or nowhere for a meta tensor.</summary>
-    public Device Device { get; } = Device.Cpu;
+    /// <summary>Where the elements live: the CPU, a registered device (cuda:N), or nowhere for a meta tensor.</summary>
+    public Device Device => _storage is null ? Device.Meta : _storage.Device;
+
+    /// <summary>The device buffer of a tensor off the CPU (for that device's backend); throws on the CPU.</summary>
+    internal DeviceMemory DeviceMemory
+    {
+        get
+        {
+            ThrowIfReleased();
+            return _storage.Memory ?? throw new InvalidOperationException($"this tensor (shape {ShapeUtil.Format(_shape)}) lives on the cpu, not on a device");
+        }
+    }
 
     /// <summary>True for a tensor on <see cref="Device.Meta"/>: a shape without elements.</summary>
     public bool IsMeta => Device.IsMeta;
@@ -80,6 +89,7 @@ public sealed partial class Tensor
         {
             ThrowIfReleased();
             ThrowUnlessDType(DType.Float32, "a float32 span");
+            ThrowUnlessCpu("a span");
             return new Span<float>(_storage.Data, _offset, Numel);
         }
     }
@@ -91,12 +101,13 @@ public sealed partial class Tensor
         {
             ThrowIfReleased();
             ThrowUnlessDType(DType.Int32, "an int32 span");
+            ThrowUnlessCpu("a span");
             return new Span<int>(_storage.Int32Data, _offset, Numel);
         }
     }
 
     /// <summary>The whole float array behind the tensor (from <see cref="Offset"/>), for kernels that take arrays.</summary>
-    internal float[] RawData { get { ThrowIfReleased(); ThrowUnlessDType(DType.Float32, "a float32 buffer"); return _storage.Data; } }
+    internal float[] RawData { get { ThrowIfReleased(); ThrowUnlessDType(DType.Float32, "a float32 buffer"); ThrowUnlessCpu("an array"); return _storage.Data; } }
     internal int Offset => _offset;
 
     /// <summary>
@@ -110,22 +121,40 @@ public sealed partial class Tensor
         {
             ThrowIfReleased();
             ThrowUnlessDType(DType.Float32, "float32 memory");
+            ThrowUnlessCpu("managed memory");
             return new Memory<float>(_storage.Data, _offset, Numel);
         }
     }
 
-    /// <summary>A copy of the elements of a float32 tensor (an int32 tensor: <see cref="ToInt32Array"/>).</summary>
-    public float[] ToArray() => Span.ToArray();
+    /// <summary>A copy of the elements of a float32 tensor (an int32 tensor: <see cref="ToInt32Array"/>); a device tensor downloads.</summary>
+    public float[] ToArray()
+    {
+        if (!OnDevice) return Span.ToArray();
+        ThrowUnlessDType(DType.Float32, "float32 values");
+        var values = new float[Numel];
+        DeviceMemory.Download(_offset, values);
+        return values;
+    }
 
-    /// <summary>A copy of the elements of an int32 tensor (labels, <see cref="ArgMax"/>'s indices).</summary>
-    public int[] ToInt32Array() => Int32Span.ToArray();
+    /// <summary>A copy of the elements of an int32 tensor (labels, <see cref="ArgMax"/>'s indices); a device tensor downloads.</summary>
+    public int[] ToInt32Array()
+    {
+        if (!OnDevice) return Int32Span.ToArray();
+        ThrowUnlessDType(DType.Int32, "int32 values");
+        var values = new int[Numel];
+        DeviceMemory.Download(_offset, values);
+        return values;
+    }
 
-    /// <summary>The value of a one-element float32 tensor.</summary>
+    /// <summary>The value of a one-element float32 tensor (downloaded from a device: the host waits for it there).</summary>
     public float Item()
     {
         if (Numel != 1) throw new InvalidOperationException($"Item() needs a tensor with one element, got shape {ShapeUtil.Format(_shape)}");
-        return Span[0];
+        return OnDevice ? ToArray()[0] : Span[0];
     }
+
+    /// <summary>True when the elements live on a device other than the CPU (and the tensor is not meta).</summary>
+    private bool OnDevice => _storage is { Memory: not null };
 
     /// <summary>
     /// Lets <paramref name="write"/> fill row <paramref name="row"/> (index along dimension 0) of a float32 tensor in
@@ -141,14 +170,43 @@ public sealed partial class Tensor
     }
 
     /// <summary>
-    /// This tensor on <paramref name="device"/>, as torch's Tensor.to: the same tensor when it is already there. Moving
-    /// between devices needs a second device, which this build does not have.
+    /// This tensor on <paramref name="device"/>, as torch's Tensor.to: the same tensor when it is already there, else a
+    /// copy there (no gradient tracking): an upload from the CPU, a download to it, or both between two devices. A meta
+    /// tensor has no values to move, and no tensor moves to meta.
     /// </summary>
     public Tensor To(Device device)
     {
         ArgumentNullException.ThrowIfNull(device);
         if (device == Device) return this;
-        throw new NotSupportedException($"cannot move a tensor from {Device} to {device}: this build computes on the CPU only");
+        if (IsMeta || device.IsMeta)
+            throw new NotSupportedException($"cannot move a tensor from {Device} to {device}: a meta tensor has a shape and no elements");
+        ThrowIfReleased();
+        if (device.IsCpu)
+        {
+            var host = DType == DType.Int32 ? EmptyInt32(_shape) : Empty(_shape);
+            if (DType == DType.Int32) DeviceMemory.Download(_offset, host.Int32Span);
+            else DeviceMemory.Download(_offset, host.Span);
+            return host;
+        }
+        if (OnDevice)
+        {
+            var viaHost = To(Device.Cpu);
+            var moved = viaHost.To(device);
+            viaHost.Release();
+            return moved;
+        }
+        var storage = Storage.OnDevice(device, Numel, DType);
+        try
+        {
+            if (DType == DType.Int32) storage.Memory!.Upload(Int32Span, 0);
+            else storage.Memory!.Upload(Span, 0);
+        }
+        catch
+        {
+            storage.Release();
+            throw;
+        }
+        return new Tensor(storage, 0, (int[])_shape.Clone());
     }
 
     /// <summary>Element at a full index (tensor and backend layers, and the tests; elsewhere ToArray or Item).</summary>
@@ -178,6 +236,14 @@ public sealed partial class Tensor
             throw new InvalidOperationException(
                 $"this tensor (shape {ShapeUtil.Format(_shape)}) holds {DType.ToString().ToLowerInvariant()} values, not {expected.ToString().ToLowerInvariant()}: " +
                 $"{what} cannot be taken from it" + (DType == DType.Int32 ? " (read it with ToInt32Array())" : " (read it with ToArray())"));
+    }
+
+    private void ThrowUnlessCpu(string what)
+    {
+        if (OnDevice)
+            throw new InvalidOperationException(
+                $"this tensor (shape {ShapeUtil.Format(_shape)}) lives on {Device}: {what} of its elements exists on the cpu only " +
+                "(copy it with To(Device.Cpu), or read it with ToArray())");
     }
 
     private void ThrowIfReleased()
@@ -224,13 +290,25 @@ public sealed partial class Tensor
         return new Tensor(storage, storage.Offset, s);
     }
 
-    /// <summary>An uninitialised tensor on <paramref name="device"/>: from the pool on the CPU, without storage on meta.</summary>
+    /// <summary>
+    /// An uninitialised tensor on <paramref name="device"/>: from the pool on the CPU, without storage on meta, from the
+    /// device's registered backend elsewhere.
+    /// </summary>
     public static Tensor Empty(int[] shape, Device device) => device.Kind switch
     {
         DeviceKind.Cpu => Empty(shape),
         DeviceKind.Meta => Meta(shape),
-        _ => throw new ArgumentException($"this build cannot make tensors on device {device}"),
+        _ => OnDeviceStorage(shape, device, DType.Float32),
     };
+
+    /// <summary>An uninitialised float32 tensor on <paramref name="device"/> (how the ops allocate on their inputs' device).</summary>
+    public static Tensor Empty(Device device, params int[] shape) => Empty(shape, device);
+
+    private static Tensor OnDeviceStorage(int[] shape, Device device, DType dtype)
+    {
+        var s = ShapeUtil.Validate(shape);
+        return new Tensor(Storage.OnDevice(device, ShapeUtil.Numel(s), dtype), 0, s);
+    }
 
     /// <summary>A tensor on <see cref="Device.Meta"/>: the shape, no elements, no memory (torch.empty(shape, device="meta")).</summary>
     public static Tensor Meta(params int[] shape) => new((int[])ShapeUtil.Validate(shape).Clone());
@@ -294,6 +372,14 @@ public sealed partial class Tensor
         return s;
     }
 
+    /// <summary>An int32 tensor on <paramref name="device"/> for indices an op writes (zero on the CPU; undefined elsewhere).</summary>
+    internal static Tensor EmptyInt32(Device device, params int[] shape) => device.Kind switch
+    {
+        DeviceKind.Cpu => EmptyInt32(shape),
+        DeviceKind.Meta => Meta(shape),
+        _ => OnDeviceStorage(shape, device, DType.Int32),
+    };
+
     /// <summary>A zero int32 tensor (not pooled), for indices an op writes.</summary>
     internal static Tensor EmptyInt32(params int[] shape)
     {
@@ -303,6 +389,27 @@ public sealed partial class Tensor
 
     /// <summary>Wraps an array without copying (not pooled): used for parameters that live as long as their module.</summary>
     internal static Tensor Wrap(float[] data, int[] shape) => new(Storage.Wrap(data), 0, ShapeUtil.Validate(shape));
+
+    /// <summary>
+    /// A zero tensor on <paramref name="device"/> for gradients and optimizer state: persistent on the CPU, a device
+    /// buffer (zero-filled by its backend) elsewhere.
+    /// </summary>
+    public static Tensor ZerosPersistent(Device device, params int[] shape)
+    {
+        if (device.IsCpu) return ZerosPersistent(shape);
+        var t = Empty(shape, device);
+        if (!t.IsMeta) t.Backend.Fill(t, 0f);
+        return t;
+    }
+
+    /// <summary>A tensor of <paramref name="value"/> on <paramref name="device"/>.</summary>
+    public static Tensor Full(Device device, int[] shape, float value)
+    {
+        if (device.IsCpu) return Full(shape, value);
+        var t = Empty(shape, device);
+        t.Backend.Fill(t, value);
+        return t;
+    }
 
     /// <summary>A persistent (not pooled) zero tensor, for parameters, gradients and optimizer state.</summary>
     public static Tensor ZerosPersistent(params int[] shape)
@@ -331,6 +438,12 @@ public sealed partial class Tensor
     public Tensor Clone()
     {
         if (IsMeta) return new Tensor(_shape);
+        if (OnDevice)
+        {
+            var copy = DType == DType.Int32 ? EmptyInt32(Device, _shape) : Empty(_shape, Device);
+            Backend.Copy(this, copy);
+            return copy;
+        }
         if (DType == DType.Int32) return FromArray(ToInt32Array(), _shape);
         var t = Empty(_shape);
         Span.CopyTo(t.Span);
@@ -342,7 +455,12 @@ public sealed partial class Tensor
     {
         if (source.Numel != Numel)
             throw new ArgumentException($"cannot copy a tensor of shape {ShapeUtil.Format(source._shape)} into shape {ShapeUtil.Format(_shape)}");
-        source.Span.CopyTo(Span);
+        if (source.Device == Device && !OnDevice) { source.Span.CopyTo(Span); return; }
+        if (source.Device == Device) { Backend.Copy(source, this); return; }
+        if (!source.OnDevice) { CopyFrom(source.Span); return; }
+        var host = source.To(Device.Cpu);
+        CopyFrom(host);
+        host.Release();
     }
 
     /// <summary>Copies <paramref name="values"/> (as many as this float32 tensor has elements) into it, in place.</summary>
@@ -350,7 +468,8 @@ public sealed partial class Tensor
     {
         if (values.Length != Numel)
             throw new ArgumentException($"cannot copy {values.Length} values into a tensor of shape {ShapeUtil.Format(_shape)} ({Numel} elements)");
-        values.CopyTo(Span);
+        if (OnDevice) { ThrowUnlessDType(DType.Float32, "float32 values"); DeviceMemory.Upload(values, _offset); }
+        else values.CopyTo(Span);
     }
 
     public override string ToString()
@@ -358,6 +477,7 @@ public sealed partial class Tensor
         var sb = new StringBuilder("tensor(");
         if (_released) return $"tensor(<released>, shape={ShapeUtil.Format(_shape)})";
         if (IsMeta) return $"tensor(..., device='meta', shape={ShapeUtil.Format(_shape)})";
+        if (OnDevice) return $"tensor(..., device='{Device}', shape={ShapeUtil.Format(_shape)})";
         int shown = Math.Min(Numel, 8);
         sb.Append('[');
         for (int i = 0; i < shown; i++)

@@ -19,7 +19,18 @@ public class BackendTests
     public void A_device_without_a_backend_is_named()
     {
         var e = Assert.Throws<NotSupportedException>(() => Backend.For(Device.Meta));
-        Assert.Equal("no backend computes on device 'meta': this build computes on the CPU only", e.Message);
+        Assert.Equal("a meta tensor has a shape and no elements: no backend computes on device 'meta'", e.Message);
+    }
+
+    [Fact]
+    public void A_cuda_device_without_a_registered_backend_is_named()
+    {
+        var e = Assert.Throws<NotSupportedException>(() => Backend.For(Device.Cuda(7)));
+        Assert.StartsWith("no backend computes on device 'cuda:7': none is registered for it", e.Message);
+        var t = Tensor.Ones(2);
+        Assert.Throws<NotSupportedException>(() => t.To(Device.Cuda(7)));
+        var p = Assert.Throws<ArgumentException>(() => NetBlocks.Nn.ParameterDevice.Use(Device.Cuda(7)));
+        Assert.Equal("parameters cannot live on device cuda:7: no backend is registered for it", p.Message);
     }
 
     [Fact]
@@ -29,7 +40,7 @@ public class BackendTests
         Assert.Same(t, t.To(Device.Cpu));
         Assert.Same(t, t.To(Device.Parse("cpu")));
         var e = Assert.Throws<NotSupportedException>(() => t.To(Device.Meta));
-        Assert.Equal("cannot move a tensor from cpu to meta: this build computes on the CPU only", e.Message);
+        Assert.Equal("cannot move a tensor from cpu to meta: a meta tensor has a shape and no elements", e.Message);
     }
 
     [Fact]

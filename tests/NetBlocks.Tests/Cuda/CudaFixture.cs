@@ -14,7 +14,22 @@ public sealed class CudaFixture : IDisposable
 
     public CudaContext Context { get; } = CudaContext.CreateCpu(Tiling, warpSize: 4, warpsPerGroup: 2, multiprocessors: 1);
 
-    public void Dispose() => Context.Dispose();
+    /// <summary>
+    /// The device the engine-level tests put tensors on: cuda:9, served by a <see cref="CudaBackend"/> over the CPU
+    /// accelerator (an index no real machine here has, so nothing else can mistake it for a GPU).
+    /// </summary>
+    public static readonly NetBlocks.Tensors.Device Device = NetBlocks.Tensors.Device.Cuda(9);
+
+    private CudaBackend? _backend;
+
+    /// <summary>The backend for <see cref="Device"/>, registered with the engine on first use.</summary>
+    public CudaBackend Backend => _backend ??= new CudaBackend(Context, Device).Register();
+
+    public void Dispose()
+    {
+        _backend?.Dispose();
+        Context.Dispose();
+    }
 }
 
 /// <summary>The CUDA tests share <see cref="CudaFixture"/> and run one at a time (one accelerator).</summary>

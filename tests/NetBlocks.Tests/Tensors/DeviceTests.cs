@@ -9,6 +9,8 @@ public class DeviceTests
     [InlineData("cpu", "cpu")]
     [InlineData(" CPU ", "cpu")]
     [InlineData("meta", "meta")]
+    [InlineData("cuda", "cuda:0")]
+    [InlineData("CUDA:1", "cuda:1")]
     public void Devices_parse_and_print_as_torch_spells_them(string text, string printed)
         => Assert.Equal(printed, Device.Parse(text).ToString());
 
@@ -16,7 +18,7 @@ public class DeviceTests
     public void An_unknown_device_names_itself_and_what_is_known()
     {
         var e = Assert.Throws<ArgumentException>(() => Device.Parse("tpu"));
-        Assert.Equal("unknown device 'tpu': this build knows cpu and meta", e.Message);
+        Assert.Equal("unknown device 'tpu': expected cpu, meta, cuda or cuda:N", e.Message);
     }
 
     [Fact]

@@ -1,0 +1,50 @@
+using System.CommandLine;
+using NetBlocks.Cuda;
+using NetBlocks.Tensors;
+
+namespace NetBlocks.Cli.Commands;
+
+/// <summary>
+/// <c>--device auto|cpu|cuda[:N]</c>: which device a command computes on. <c>auto</c> is cuda:0 when
+/// <see cref="CudaDevices.Query"/> finds a CUDA device, else the CPU; <c>cuda</c> (cuda:0) or <c>cuda:N</c> without such
+/// a device is an error that says why there is none. <see cref="Open"/> opens the chosen CUDA device and registers its
+/// backend with the engine for the command's duration.
+/// </summary>
+internal static class DeviceChoice
+{
+    public static Option<string> Option() => new("--device")
+    {
+        Description = "where to compute: auto (a CUDA device when there is one, else the CPU), cpu, cuda or cuda:N (`netblocks devices` lists them)",
+        DefaultValueFactory = _ => "cpu",
+        HelpName = "auto|cpu|cuda[:N]",
+    };
+
+    /// <summary>The device <paramref name="text"/> names, given what the machine has; throws with the reason when it cannot be used.</summary>
+    public static Device Resolve(string text, CudaDeviceReport report)
+    {
+        var t = text.Trim().ToLowerInvariant();
+        if (t == "auto") return report.Devices.Count > 0 ? Device.Cuda(0) : Device.Cpu;
+        Device device;
+        try { device = Device.Parse(t); }
+        catch (ArgumentException) { throw new ArgumentException($"--device: unknown device '{text}': expected auto, cpu, cuda or cuda:N"); }
+        if (device.IsCpu) return device;
+        if (device.Kind != DeviceKind.Cuda) throw new ArgumentException($"--device: {device} cannot train or run a model: expected auto, cpu, cuda or cuda:N");
+        if (report.Devices.Count == 0)
+            throw new ArgumentException($"--device {t}: no CUDA device: {report.Reason} (use --device cpu, or auto to take a GPU only when there is one)");
+        if (device.Index >= report.Devices.Count)
+            throw new ArgumentException($"--device {t}: there are {report.Devices.Count} CUDA device(s), cuda:0 to cuda:{report.Devices.Count - 1}");
+        return device;
+    }
+
+    /// <summary>
+    /// Resolves <paramref name="text"/> against this machine and, for a CUDA device, opens it and registers its backend;
+    /// dispose the returned lease when the command ends (it frees the device's memory). The CPU needs nothing opened.
+    /// </summary>
+    public static (Device Device, IDisposable? Lease) Open(string text)
+    {
+        var t = text.Trim().ToLowerInvariant();
+        if (t == "cpu") return (Device.Cpu, null);
+        var device = Resolve(text, CudaDevices.Query());
+        return device.IsCpu ? (device, null) : (device, CudaBackend.Open(device.Index));
+    }
+}
