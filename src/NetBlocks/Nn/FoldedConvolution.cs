@@ -53,9 +53,9 @@ public sealed class FoldedConvolution
             for (int k = c * per; k < (c + 1) * per; k++) wf[k] = (float)(w[k] * scale);
             bf[c] = (float)(((b is null ? 0.0 : b[c]) - mean[c]) * scale + beta[c]);
         }
-        var foldedWeight = Tensor.ZerosPersistent(weight.ShapeArray);
+        var foldedWeight = Tensor.ZerosPersistent(weight.Device, weight.ShapeArray); // on the model's device
         foldedWeight.CopyFrom(wf);
-        var foldedBias = Tensor.ZerosPersistent(oc);
+        var foldedBias = Tensor.ZerosPersistent(weight.Device, oc);
         foldedBias.CopyFrom(bf);
         return new FoldedConvolution(conv, bn, foldedWeight, foldedBias);
     }
