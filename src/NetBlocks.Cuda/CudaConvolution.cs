@@ -115,17 +115,7 @@ public sealed class CudaConvolution
 
         public readonly float A(int z, int row, int depth) => W[((long)z * Shape.CoutPerGroup + row) * Shape.PatchSize + depth];
 
-        public readonly float B(int z, int depth, int column)
-        {
-            var s = Shape;
-            int sample = column / s.OutPlane, position = column - sample * s.OutPlane;
-            int oy = position / s.OW, ox = position - oy * s.OW;
-            int channel = depth / s.Window, tap = depth - channel * s.Window;
-            int ky = tap / s.KW, kx = tap - ky * s.KW;
-            int iy = oy * s.Stride - s.Padding + ky, ix = ox * s.Stride - s.Padding + kx;
-            if (iy < 0 || iy >= s.H || ix < 0 || ix >= s.W) return 0f;
-            return X[(((long)sample * s.C + z * s.CinPerGroup + channel) * s.H + iy) * s.W + ix];
-        }
+        public readonly float B(int z, int depth, int column) => Shape.Gather(X, z, pixel: column, patch: depth);
 
         public readonly void Store(int z, int row, int column, float value)
         {
@@ -184,17 +174,7 @@ public sealed class CudaConvolution
             return Dy[((long)sample * s.OC + z * s.CoutPerGroup + row) * s.OutPlane + position];
         }
 
-        public readonly float B(int z, int depth, int column)
-        {
-            var s = Shape;
-            int sample = depth / s.OutPlane, position = depth - sample * s.OutPlane;
-            int oy = position / s.OW, ox = position - oy * s.OW;
-            int channel = column / s.Window, tap = column - channel * s.Window;
-            int ky = tap / s.KW, kx = tap - ky * s.KW;
-            int iy = oy * s.Stride - s.Padding + ky, ix = ox * s.Stride - s.Padding + kx;
-            if (iy < 0 || iy >= s.H || ix < 0 || ix >= s.W) return 0f;
-            return X[(((long)sample * s.C + z * s.CinPerGroup + channel) * s.H + iy) * s.W + ix];
-        }
+        public readonly float B(int z, int depth, int column) => Shape.Gather(X, z, pixel: depth, patch: column);
 
         public readonly void Store(int z, int row, int column, float value)
             => Dw[((long)z * Shape.CoutPerGroup + row) * Shape.PatchSize + column] = value;
