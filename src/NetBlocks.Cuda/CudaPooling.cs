@@ -106,8 +106,8 @@ public sealed class CudaPooling
         int plane = index / outPlane, position = index - plane * outPlane;
         int oy = position / s.OW, ox = position - oy * s.OW;
         long inBase = (long)plane * s.H * s.W;
-        int y0 = Math.Max(oy * s.Stride - s.Padding, 0), y1 = Math.Min(oy * s.Stride - s.Padding + s.Kernel, s.H);
-        int x0 = Math.Max(ox * s.Stride - s.Padding, 0), x1 = Math.Min(ox * s.Stride - s.Padding + s.Kernel, s.W);
+        int y0 = s.WindowStart(oy), y1 = s.WindowEnd(oy, s.H);
+        int x0 = s.WindowStart(ox), x1 = s.WindowEnd(ox, s.W);
         float best = float.NegativeInfinity;
         int at = y0 * s.W + x0;
         for (int iy = y0; iy < y1; iy++)
@@ -143,8 +143,8 @@ public sealed class CudaPooling
         int plane = index / outPlane, position = index - plane * outPlane;
         int oy = position / s.OW, ox = position - oy * s.OW;
         long inBase = (long)plane * s.H * s.W;
-        int y0 = Math.Max(oy * s.Stride - s.Padding, 0), y1 = Math.Min(oy * s.Stride - s.Padding + s.Kernel, s.H);
-        int x0 = Math.Max(ox * s.Stride - s.Padding, 0), x1 = Math.Min(ox * s.Stride - s.Padding + s.Kernel, s.W);
+        int y0 = s.WindowStart(oy), y1 = s.WindowEnd(oy, s.H);
+        int x0 = s.WindowStart(ox), x1 = s.WindowEnd(ox, s.W);
         float sum = 0f;
         for (int iy = y0; iy < y1; iy++)
         for (int ix = x0; ix < x1; ix++) sum += x[inBase + iy * s.W + ix];

@@ -21,4 +21,10 @@ internal struct PoolShape
 
     /// <summary>One past the last output index whose window covers input index i, at most <paramref name="outSize"/>.</summary>
     public readonly int EndWindow(int i, int outSize) => Math.Min((i + Padding) / Stride + 1, outSize);
+
+    /// <summary>First input index (along one axis) inside output index o's window: o·S − P, at least 0.</summary>
+    public readonly int WindowStart(int o) => Math.Max(o * Stride - Padding, 0);
+
+    /// <summary>One past the last input index inside output index o's window: o·S − P + K, at most <paramref name="inSize"/>.</summary>
+    public readonly int WindowEnd(int o, int inSize) => Math.Min(o * Stride - Padding + Kernel, inSize);
 }
