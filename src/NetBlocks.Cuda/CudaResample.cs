@@ -9,15 +9,16 @@ namespace NetBlocks.Cuda;
 /// the byte → float table), a thread per output pixel: it computes the horizontal pass for each of its
 /// <c>Rows.Taps</c> source rows (rounded to a byte, as the CPU's first pass stores it), sums them with the vertical
 /// weights, rounds again and looks the byte up in the table. Integer sums, which are the same in any order, so the
-/// output equals the CPU's bit for bit. The taps and the table are uploaded once per <see cref="ImageResample"/> and kept
-/// for the context's life (a few KiB each; freed with the context's pool). Thread-safe: the data loader's prefetch threads
+/// output equals the CPU's bit for bit. The taps and the table are uploaded once per distinct resize (sizes and table:
+/// every loader of a run, train and validation, shares one) and kept for the context's life (a few KiB each; freed with
+/// the context's pool). Thread-safe: the data loader's prefetch threads
 /// call it while the training thread queues its own kernels on the same stream.
 /// </summary>
 public sealed class CudaResample
 {
     private readonly CudaContext _context;
     private readonly Action<Index1D, ArrayView<int>, ArrayView<float>, ArrayView<int>, ArrayView<float>, ResampleShape> _kernel;
-    private readonly Dictionary<ImageResample, (DeviceBuffer<int> Taps, DeviceBuffer<float> Table)> _uploaded = new(ReferenceEqualityComparer.Instance);
+    private readonly List<(ImageResample Resample, DeviceBuffer<int> Taps, DeviceBuffer<float> Table)> _uploaded = [];
     private readonly object _gate = new();
 
     internal CudaResample(CudaContext context)
@@ -46,7 +47,8 @@ public sealed class CudaResample
     {
         lock (_gate)
         {
-            if (_uploaded.TryGetValue(resample, out var found)) return found;
+            foreach (var (known, knownTaps, knownTable) in _uploaded)
+                if (Same(known, resample)) return (knownTaps, knownTable);
             var rows = resample.Rows; var columns = resample.Columns;
             int[] taps = [.. rows.Start, .. rows.Coefficients, .. columns.Start, .. columns.Coefficients];
             var tapBuffer = _context.Upload(taps);
@@ -57,10 +59,16 @@ public sealed class CudaResample
                 tapBuffer.Dispose();
                 throw;
             }
-            _uploaded[resample] = (tapBuffer, tableBuffer);
+            _uploaded.Add((resample, tapBuffer, tableBuffer));
             return (tapBuffer, tableBuffer);
         }
     }
+
+    /// <summary>The same resize: the taps are a function of the sizes (<see cref="ResampleAxis.PillowBilinear"/>), so sizes and table decide.</summary>
+    private static bool Same(ImageResample a, ImageResample b) =>
+        ReferenceEquals(a, b) ||
+        (a.InHeight == b.InHeight && a.InWidth == b.InWidth && a.OutHeight == b.OutHeight && a.OutWidth == b.OutWidth &&
+         a.Table.SequenceEqual(b.Table));
 
     private static void Kernel(Index1D index, ArrayView<int> source, ArrayView<float> destination, ArrayView<int> taps,
                                ArrayView<float> table, ResampleShape s)

@@ -130,14 +130,16 @@ public class CudaResampleTests(CudaFixture fixture)
     }
 
     [Fact]
-    public void The_taps_are_uploaded_once_per_resample()
+    public void The_taps_are_uploaded_once_per_distinct_resize()
     {
-        var resample = ImageResample.Pillow(6, 6, 12, 12, PilResize.ToTensorTable());
         var pixels = Tensor.FromArray(new int[36], 1, 6, 6).To(fixture.Backend.Device);
-        F.ResampleImages(pixels, resample).Release();
+        F.ResampleImages(pixels, ImageResample.Pillow(6, 6, 12, 11, PilResize.ToTensorTable())).Release();
         long inUse = fixture.Context.Memory.InUseBytes;
-        for (int i = 0; i < 3; i++) F.ResampleImages(pixels, resample).Release();
+        for (int i = 0; i < 3; i++) // equal resizes (another loader of the same run) share the uploaded taps and table
+            F.ResampleImages(pixels, ImageResample.Pillow(6, 6, 12, 11, PilResize.ToTensorTable())).Release();
         Assert.Equal(inUse, fixture.Context.Memory.InUseBytes);
+        F.ResampleImages(pixels, ImageResample.Pillow(6, 6, 12, 11, PilResize.ToTensorTable(0.5f, 0.25f))).Release();
+        Assert.True(fixture.Context.Memory.InUseBytes > inUse, "another table is another upload");
         pixels.Release();
     }
 }
