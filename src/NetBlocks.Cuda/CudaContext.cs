@@ -12,7 +12,9 @@ namespace NetBlocks.Cuda;
 /// the same kernels (shared memory, barriers and all) on host threads — how the kernels are verified without a GPU.
 /// Kernels are queued on the accelerator's default stream in call order; <see cref="Synchronize"/> (or a download) waits.
 /// Disposing frees every device buffer (the pool) and the accelerator. One thread drives a context (the kernel families
-/// are created lazily without locks); only <see cref="Memory"/> may be used from several threads.
+/// are created lazily without locks), except for <see cref="Memory"/> and <see cref="Resample"/>, which the data loader's
+/// prefetch threads use too (ILGPU 1.5.3 binds the CUDA context on each launch and copy, and serialises the CPU
+/// accelerator's launches, so kernels may be queued from two threads; they run in the stream's order).
 /// </summary>
 public sealed class CudaContext : IDisposable
 {
@@ -25,6 +27,8 @@ public sealed class CudaContext : IDisposable
     private CudaSoftmax? _softmax;
     private CudaDropout? _dropout;
     private CudaSgd? _sgd;
+    private CudaResample? _resample;
+    private readonly object _resampleGate = new();
 
     private CudaContext(Context context, Accelerator accelerator, CudaTiling tiling)
     {
@@ -100,6 +104,16 @@ public sealed class CudaContext : IDisposable
     public CudaSoftmax Softmax => _softmax ??= new CudaSoftmax(this);
     public CudaDropout Dropout => _dropout ??= new CudaDropout(this);
     public CudaSgd Sgd => _sgd ??= new CudaSgd(this);
+
+    /// <summary>The data loader's resize (created once, under a lock: prefetch threads reach it).</summary>
+    public CudaResample Resample
+    {
+        get
+        {
+            if (Volatile.Read(ref _resample) is { } created) return created;
+            lock (_resampleGate) return _resample ??= new CudaResample(this);
+        }
+    }
 
     /// <summary>A device buffer of <paramref name="length"/> elements from the pool (contents undefined).</summary>
     public DeviceBuffer<T> Rent<T>(long length) where T : unmanaged => Memory.Rent<T>(length);

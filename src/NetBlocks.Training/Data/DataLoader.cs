@@ -1,11 +1,13 @@
 using System.Runtime.ExceptionServices;
+using NetBlocks.Functional;
 using NetBlocks.Kernels;
 using NetBlocks.Tensors;
 
 namespace NetBlocks.Data;
 
 /// <summary>
-/// One mini-batch: <see cref="Images"/> is (B, 1, H, W) float32 from the pool, <see cref="Labels"/> its B class
+/// One mini-batch: <see cref="Images"/> is (B, 1, H, W) float32 on the device of the <see cref="ExecutionContext"/> it
+/// was made under (from the pool on the CPU; resized on the device otherwise), <see cref="Labels"/> its B class
 /// indices, <see cref="Indices"/> the dataset index of each sample. <see cref="Index"/> is the batch's position in epoch
 /// <see cref="Epoch"/>. The consumer owns <see cref="Images"/> (a trainer gives it back to the pool when done with it;
 /// a dropped batch is simply collected).
@@ -43,7 +45,9 @@ public sealed record DataLoaderOptions
 /// with d2l's transforms: the last partial batch is kept; the order and the augmentation of epoch e are functions of
 /// (seed, e) only, so a resumed run sees the same batches (<see cref="Epoch(int, int, CancellationToken)"/> can start
 /// mid-epoch). With prefetch, background workers fill a bounded window of ready batches; the consumer still receives
-/// them in order and bit-identical to the synchronous path, whatever the timing.
+/// them in order and bit-identical to the synchronous path, whatever the timing. Under a context whose device is not
+/// the CPU (a CUDA run), batches are made on that device, by the prefetch workers when prefetching: the source images
+/// are uploaded at their own size and resized there (<see cref="F.ResampleImages"/>), bit for bit the CPU's batches.
 /// </summary>
 public sealed class DataLoader : IDisposable
 {
@@ -184,13 +188,61 @@ public sealed class DataLoader : IDisposable
             for (int i = 0; i < size; i++) augment[i] = _pipeline.Draw(rng);
         }
 
+        var device = ExecutionContext.Current.Device;
+        if (!device.IsCpu && !device.IsMeta) return new ImageBatch(OnDevice(device, indices, augment, parallel), labels, indices, epoch, index);
         var x = Tensor.Empty(size, 1, _pipeline.OutHeight, _pipeline.OutWidth);
+        Fill(x, indices, augment, parallel);
+        return new ImageBatch(x, labels, indices, epoch, index);
+    }
+
+    /// <summary>Transforms each image into its row of <paramref name="x"/> (a CPU tensor), on the kernel threads when <paramref name="parallel"/>.</summary>
+    private void Fill(Tensor x, int[] indices, ImagePipeline.Augmentation[] augment, bool parallel)
+    {
         var body = new BatchBody(this, indices, augment, x,
                                  chunk: Math.Max(1, (1 << 16) / _pipeline.OutSize));
-        int chunks = (size + body.Chunk - 1) / body.Chunk;
+        int chunks = (indices.Length + body.Chunk - 1) / body.Chunk;
         if (parallel) Threading.For(chunks, ref body);
         else for (int c = 0; c < chunks; c++) body.Invoke(c);
-        return new ImageBatch(x, labels, indices, epoch, index);
+    }
+
+    /// <summary>
+    /// A batch made on <paramref name="device"/> (the current context's: a prefetch thread runs under its consumer's).
+    /// Pillow's resize runs there: the augmented source images are uploaded at their own size as int32 byte values
+    /// (28×28: 3 KiB an image, where a 224×224 float image is 196 KiB) and <see cref="F.ResampleImages"/> resizes,
+    /// converts and normalises them on the device, with the CPU path's taps and table, so the batch is the CPU's bit for
+    /// bit. The bilinear (PyTorch) mode has no device twin: it is made on the CPU as before and uploaded here.
+    /// The staging buffers are released before returning; the consumer owns the device batch.
+    /// </summary>
+    private Tensor OnDevice(Device device, int[] indices, ImagePipeline.Augmentation[] augment, bool parallel)
+    {
+        int size = indices.Length;
+        if (_pipeline.Resample is not { } resample)
+        {
+            var host = Tensor.Empty(size, 1, _pipeline.OutHeight, _pipeline.OutWidth);
+            try
+            {
+                Fill(host, indices, augment, parallel);
+                return host.To(device);
+            }
+            finally { host.Release(); }
+        }
+        int pixels = _pipeline.InHeight * _pipeline.InWidth;
+        var values = new int[size * pixels];
+        var scratch = t_scratch ??= new ImagePipeline.Scratch();
+        for (int i = 0; i < size; i++)
+            _pipeline.Pixels(Dataset.Image(indices[i]), values.AsSpan(i * pixels, pixels), scratch, augment[i]);
+        var staged = Tensor.FromArray(values, size, 1, _pipeline.InHeight, _pipeline.InWidth);
+        Tensor? uploaded = null;
+        try
+        {
+            uploaded = staged.To(device);
+            return F.ResampleImages(uploaded, resample);
+        }
+        finally
+        {
+            staged.Release();
+            uploaded?.Release();
+        }
     }
 
     private readonly struct BatchBody(DataLoader loader, int[] indices, ImagePipeline.Augmentation[] augment,

@@ -1,3 +1,4 @@
+using NetBlocks.Kernels;
 using NetBlocks.Tensors;
 
 namespace NetBlocks.Data;
@@ -71,7 +72,15 @@ public sealed class ImagePipeline
         // Without normalisation, (x − 0)/1 = x exactly, so one formula serves both.
         (_mean, _std) = (t.Mean ?? 0f, t.Std ?? 1f);
         _table = PilResize.ToTensorTable(_mean, _std);
+        if (_pil is not null) Resample = new ImageResample(_pil.Rows, _pil.Columns, _table);
     }
+
+    /// <summary>
+    /// The resize and conversion (and normalisation) as one backend op (<see cref="Functional.F.ResampleImages"/>), with the same
+    /// taps and table as <see cref="Apply"/>: how a batch is resized on a device. Null for <see cref="ResizeMode.Bilinear"/>,
+    /// whose float arithmetic has no device twin.
+    /// </summary>
+    public ImageResample? Resample { get; }
 
     public ImageTransform Transform { get; }
     public int InHeight { get; }
@@ -130,6 +139,24 @@ public sealed class ImagePipeline
         _bilinear!.Apply(f, dst);
         if (Transform.Mean is not null)
             for (int i = 0; i < dst.Length; i++) dst[i] = (dst[i] - _mean) / _std;
+    }
+
+    /// <summary>
+    /// What <see cref="Resample"/> takes for one image: the augmented source (<see cref="InHeight"/>×<see cref="InWidth"/>
+    /// bytes, cropped and flipped as <see cref="Apply"/> does) widened to ints into <paramref name="dst"/>.
+    /// </summary>
+    public void Pixels(ReadOnlySpan<byte> src, Span<int> dst, Scratch scratch, Augmentation augmentation = default)
+    {
+        if (src.Length != InHeight * InWidth) throw new ArgumentException($"image has {src.Length} pixels, expected {InHeight}×{InWidth}");
+        if (dst.Length != src.Length) throw new ArgumentException($"destination has {dst.Length} elements, expected {InHeight}×{InWidth}");
+        if (Transform.IsRandom)
+        {
+            if (scratch.Augmented.Length < src.Length) scratch.Augmented = new byte[src.Length];
+            var aug = scratch.Augmented.AsSpan(0, src.Length);
+            CropFlip(src, aug, InHeight, InWidth, augmentation.Top - Transform.CropPadding, augmentation.Left - Transform.CropPadding, augmentation.Flip);
+            src = aug;
+        }
+        for (int i = 0; i < src.Length; i++) dst[i] = src[i];
     }
 
     /// <summary>

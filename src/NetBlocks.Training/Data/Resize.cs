@@ -1,5 +1,6 @@
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using NetBlocks.Kernels;
 
 namespace NetBlocks.Data;
 
@@ -31,18 +32,24 @@ public enum ResizeMode
 /// </summary>
 public sealed class PilResize
 {
-    private const int PrecisionBits = 32 - 8 - 2;
+    private const int PrecisionBits = ResampleAxis.PrecisionBits;
 
-    private readonly AxisTable _x, _y;
+    private readonly ResampleAxis _x, _y;
 
     public PilResize(int inHeight, int inWidth, int outHeight, int outWidth)
     {
         if (inHeight <= 0 || inWidth <= 0 || outHeight <= 0 || outWidth <= 0)
             throw new ArgumentException($"cannot resize {inHeight}×{inWidth} to {outHeight}×{outWidth}: sizes must be positive");
         (InHeight, InWidth, OutHeight, OutWidth) = (inHeight, inWidth, outHeight, outWidth);
-        _x = AxisTable.Create(inWidth, outWidth);
-        _y = AxisTable.Create(inHeight, outHeight);
+        _x = ResampleAxis.PillowBilinear(inWidth, outWidth);
+        _y = ResampleAxis.PillowBilinear(inHeight, outHeight);
     }
+
+    /// <summary>The vertical pass's taps (the engine's, which a backend's resize applies the same way).</summary>
+    public ResampleAxis Rows => _y;
+
+    /// <summary>The horizontal pass's taps.</summary>
+    public ResampleAxis Columns => _x;
 
     public int InHeight { get; }
     public int InWidth { get; }
@@ -56,12 +63,12 @@ public sealed class PilResize
     public void Apply(ReadOnlySpan<byte> src, Span<byte> dst)
     {
         CheckSizes(src.Length, dst.Length);
-        var scratch = _x.Identity ? [] : new byte[ScratchSize];
+        var scratch = _x.IsIdentity ? [] : new byte[ScratchSize];
         ReadOnlySpan<byte> rows = Horizontal(src, scratch);
-        if (_y.Identity) { rows.CopyTo(dst); return; }
+        if (_y.IsIdentity) { rows.CopyTo(dst); return; }
         for (int yy = 0; yy < OutHeight; yy++)
         {
-            var k = _y.Coeffs.AsSpan(yy * _y.Taps, _y.Taps);
+            var k = _y.Coefficients.Slice(yy * _y.Taps, _y.Taps);
             int start = _y.Start[yy];
             var d = dst.Slice(yy * OutWidth, OutWidth);
             for (int x = 0; x < OutWidth; x++)
@@ -107,7 +114,7 @@ public sealed class PilResize
         int taps = _y.Taps, w = OutWidth;
         for (int yy = 0; yy < OutHeight; yy++)
         {
-            var k = _y.Coeffs.AsSpan(yy * taps, taps);
+            var k = _y.Coefficients.Slice(yy * taps, taps);
             int start = _y.Start[yy];
             var d = dst.Slice(yy * w, w);
             for (int x = fromX; x < w; x++)
@@ -132,7 +139,7 @@ public sealed class PilResize
         fixed (byte* r = rows)
         fixed (float* o = dst)
         fixed (float* lut = table)
-        fixed (int* coeffs = _y.Coeffs)
+        fixed (int* coeffs = _y.Coefficients)
         {
             for (int yy = 0; yy < OutHeight; yy++)
             {
@@ -158,7 +165,7 @@ public sealed class PilResize
     /// <summary>The horizontal pass into <paramref name="scratch"/> (InHeight×OutWidth), or the source itself when widths match.</summary>
     private unsafe ReadOnlySpan<byte> Horizontal(ReadOnlySpan<byte> src, Span<byte> scratch)
     {
-        if (_x.Identity) return src;
+        if (_x.IsIdentity) return src;
         if (scratch.Length < ScratchSize) throw new ArgumentException($"scratch needs {ScratchSize} bytes, got {scratch.Length}", nameof(scratch));
         int taps = _x.Taps, inW = InWidth, outW = OutWidth;
         const int Half = 1 << (PrecisionBits - 1);
@@ -167,7 +174,7 @@ public sealed class PilResize
         fixed (byte* s = src)
         fixed (byte* o = scratch)
         fixed (int* start = _x.Start)
-        fixed (int* coeffs = _x.Coeffs)
+        fixed (int* coeffs = _x.Coefficients)
         {
             for (int y = 0; y < InHeight; y++)
             {
@@ -197,80 +204,12 @@ public sealed class PilResize
         return scratch[..ScratchSize];
     }
 
-    private static byte Clip8(int acc)
-    {
-        int v = acc >> PrecisionBits;
-        return (byte)(v < 0 ? 0 : v > 255 ? 255 : v);
-    }
+    private static byte Clip8(int acc) => ResampleAxis.Clip8(acc);
 
     private void CheckSizes(int src, int dst)
     {
         if (src != InHeight * InWidth) throw new ArgumentException($"source has {src} pixels, expected {InHeight}×{InWidth}");
         if (dst != OutHeight * OutWidth) throw new ArgumentException($"destination has {dst} pixels, expected {OutHeight}×{OutWidth}");
-    }
-
-    /// <summary>
-    /// Coefficients of one axis: output i reads inputs [Start[i], Start[i] + Taps), weights Coeffs[i*Taps ..].
-    /// Every output has the same number of taps (zero-weighted where Pillow's window is shorter, shifted left at
-    /// the far edge so no read runs past the row); adding zero terms changes no integer sum.
-    /// </summary>
-    private sealed class AxisTable
-    {
-        public required bool Identity;
-        public required int Taps;
-        public required int[] Start;
-        public required int[] Coeffs;
-
-        public static AxisTable Create(int inSize, int outSize)
-        {
-            if (inSize == outSize)
-            {
-                // One tap of weight 1: (v·2²² + 2²¹) >> 22 = v, so the float pass needs no special case.
-                var identity = new int[outSize];
-                for (int i = 0; i < outSize; i++) identity[i] = i;
-                return new AxisTable { Identity = true, Taps = 1, Start = identity, Coeffs = Enumerable.Repeat(1 << PrecisionBits, outSize).ToArray() };
-            }
-            // Pillow: precompute_coeffs (bilinear filter, support 1) followed by normalize_coeffs_8bpc.
-            double scale = (double)(float)inSize / outSize;
-            double filterscale = scale < 1.0 ? 1.0 : scale;
-            double support = 1.0 * filterscale;
-            int ksize = (int)Math.Ceiling(support) * 2 + 1;
-            int taps = Math.Min(ksize, inSize);
-            var start = new int[outSize];
-            var coeffs = new int[outSize * taps];
-            var w = new double[ksize];
-            for (int xx = 0; xx < outSize; xx++)
-            {
-                double center = 0.0 + (xx + 0.5) * scale;
-                double ss = 1.0 / filterscale;
-                int xmin = (int)(center - support + 0.5);
-                if (xmin < 0) xmin = 0;
-                int xmax = (int)(center + support + 0.5);
-                if (xmax > inSize) xmax = inSize;
-                xmax -= xmin;
-                double ww = 0.0;
-                for (int x = 0; x < xmax; x++)
-                {
-                    w[x] = Bilinear((x + xmin - center + 0.5) * ss);
-                    ww += w[x];
-                }
-                int first = Math.Min(xmin, inSize - taps);
-                start[xx] = first;
-                for (int x = 0; x < xmax; x++)
-                {
-                    double k = ww != 0.0 ? w[x] / ww : w[x];
-                    coeffs[xx * taps + (xmin - first) + x] =
-                        k < 0 ? (int)(-0.5 + k * (1 << PrecisionBits)) : (int)(0.5 + k * (1 << PrecisionBits));
-                }
-            }
-            return new AxisTable { Identity = false, Taps = taps, Start = start, Coeffs = coeffs };
-        }
-
-        private static double Bilinear(double x)
-        {
-            if (x < 0.0) x = -x;
-            return x < 1.0 ? 1.0 - x : 0.0;
-        }
     }
 }
 

@@ -156,7 +156,10 @@ public sealed class Trainer
         return value;
     }
 
-    /// <summary>A batch's images on the current context's device: uploaded when that is not the CPU (the loaders fill CPU tensors).</summary>
+    /// <summary>
+    /// A batch's images on the current context's device. The data loader already makes them there (uploaded and resized
+    /// on its prefetch threads), so this is the same tensor; another batch source's CPU images are uploaded here.
+    /// </summary>
     private static Tensor OnDevice(Tensor images) => images.To(ExecutionContext.Current.Device);
 
     /// <summary>Mean cross-entropy and accuracy over a split, in eval mode without a graph. Restores the previous mode.</summary>

@@ -168,4 +168,13 @@ public interface IBackend
 
     /// <summary>destination = source (same element count and dtype).</summary>
     void Copy(Tensor source, Tensor destination);
+
+    // ---------------------------------------------------------------- data
+
+    /// <summary>
+    /// destination (…, OutHeight, OutWidth) float32 = <paramref name="resample"/> of source (…, InHeight, InWidth), an
+    /// int32 tensor of byte values: the horizontal then the vertical fixed-point pass, each rounded to a byte, then the
+    /// byte → float table (<see cref="ImageResample"/>). Integer sums, so every backend computes the same bits.
+    /// </summary>
+    void ResampleImages(Tensor source, Tensor destination, ImageResample resample);
 }
