@@ -11,9 +11,13 @@ namespace NetBlocks.Cuda;
 /// <list type="bullet">
 /// <item><see cref="Binary"/>: z = x ∘ y (+, −, ·, ÷), a thread per output element, each input read through its
 /// broadcast strides (0 where it repeats);</item>
-/// <item><see cref="ReduceTo"/>: a gradient g of the broadcast shape summed back to an input's shape, a thread per
-/// result element adding its elements of g in double in g's element order, as the CPU does, so the result is the CPU's
-/// bit for bit and repeats on the same device.</item>
+/// <item><see cref="ReduceTo"/>: a gradient g of the broadcast shape summed back to an input's shape, in double. A
+/// result element with few elements of g to add (fewer than <see cref="GroupedFrom"/> reduction groups' worth) is one
+/// thread adding them in g's element order, as the CPU does: the CPU's result bit for bit (squeeze-excitation's
+/// (N, C, 1, 1), for instance). One with many (a (1, C, 1, 1) bias, a scalar) is one group: thread t adds elements
+/// t, t + T, …, then a tree in shared memory (<see cref="ChannelReduction"/>), so that a few results do not leave the
+/// device idle; equal to the CPU's within rounding. Either way the order depends on the shapes and the reduction group
+/// only, so a result repeats bit for bit on the same device.</item>
 /// </list>
 /// Shapes are coalesced first (<see cref="StridedDims.Coalesce"/>); the kernels take the innermost
 /// <see cref="StridedDims.Max"/> dimensions of each kind by value, and the host walks any further leading ones, one
@@ -21,9 +25,13 @@ namespace NetBlocks.Cuda;
 /// </summary>
 public sealed class CudaBroadcasting
 {
+    /// <summary>A result element sums its elements of g with a group, not a thread, from this many groups' worth on.</summary>
+    public const int GroupedFrom = 4;
+
     private readonly CudaContext _context;
     private readonly Action<Index1D, BinaryArgs> _binary;
     private readonly Action<Index1D, ReduceArgs> _reduce;
+    private readonly Action<KernelConfig, ReduceArgs> _reduceGrouped;
 
     internal CudaBroadcasting(CudaContext context)
     {
@@ -31,6 +39,7 @@ public sealed class CudaBroadcasting
         var a = context.Accelerator;
         _binary = a.LoadAutoGroupedStreamKernel<Index1D, BinaryArgs>(BinaryKernel);
         _reduce = a.LoadAutoGroupedStreamKernel<Index1D, ReduceArgs>(ReduceKernel);
+        _reduceGrouped = a.LoadStreamKernel<ReduceArgs>(GroupedReduceKernel);
     }
 
     /// <summary>z (shape <paramref name="zShape"/>, the broadcast of x's and y's shapes) = x ∘ y.</summary>
@@ -93,6 +102,8 @@ public sealed class CudaBroadcasting
             Kept = StridedDims.From(inner.Where(d => d.StrideB != 0).ToArray()),
             Reduced = StridedDims.From(inner.Where(d => d.StrideB == 0).ToArray()),
         };
+        int group = _context.Tiling.ReduceGroup;
+        bool grouped = args.Reduced.Count >= (long)GroupedFrom * group;
         bool accumulates = leading.Any(d => d.StrideB == 0);
         using var partial = _context.Rent<double>(accumulates ? result.Length : 1);
         args.Partial = partial.View;
@@ -109,7 +120,8 @@ public sealed class CudaBroadcasting
             args.ResultBase = resultBase;
             args.First = first ? 1 : 0;
             args.Last = last ? 1 : 0;
-            _reduce(args.Kept.Count, args);
+            if (grouped) _reduceGrouped(ChannelReduction.Launch(args.Kept.Count, group), args);
+            else _reduce(args.Kept.Count, args);
         });
     }
 
@@ -189,5 +201,24 @@ public sealed class CudaBroadcasting
         }
         if (p.Last != 0) p.Result[target] = (float)sum;
         else p.Partial[target] = sum;
+    }
+
+    /// <summary>Result element (the group's index) of this launch: the group's fixed-order tree sum of its elements of g.</summary>
+    private static void GroupedReduceKernel(ReduceArgs p)
+    {
+        p.Kept.Offsets(Grid.IdxX, out int g0, out int r);
+        int start = p.GBase + g0;
+        double sum = 0;
+        for (int j = Group.IdxX; j < p.Reduced.Count; j += Group.DimX)
+        {
+            p.Reduced.Offsets(j, out int gj, out _);
+            sum += p.G[start + gj];
+        }
+        double total = ChannelReduction.Sum(SharedMemory.GetDynamic<double>(), sum);
+        if (Group.IdxX != 0) return;
+        int target = p.ResultBase + r;
+        if (p.First == 0) total = p.Partial[target] + total;
+        if (p.Last != 0) p.Result[target] = (float)total;
+        else p.Partial[target] = total;
     }
 }
