@@ -155,7 +155,7 @@ public sealed partial class CudaBackend : IDeviceBackend, IDisposable
         Context.Broadcasting.Binary(op, F32(x), x.ShapeArray, F32(y), y.ShapeArray, F32(z), z.ShapeArray);
     }
 
-    /// <summary>The broadcast gradient's reduction: a copy when nothing was broadcast, else sums in the CPU's order.</summary>
+    /// <summary>The broadcast gradient's reduction: a copy when nothing was broadcast, else <see cref="CudaBroadcasting.ReduceTo"/>.</summary>
     public void ReduceTo(Tensor g, Tensor result)
     {
         if (g.Shape.SequenceEqual(result.Shape)) Context.Elementwise.Copy(F32(g), F32(result));
@@ -208,7 +208,7 @@ public sealed partial class CudaBackend : IDeviceBackend, IDisposable
     {
         var (outer, size, inner) = Split(x, dim);
         var xs = F32(x);
-        Context.Reductions.MaxAlong(xs, values is null ? xs.SubView(0, 0) : F32(values), I32(indices), outer, size, inner);
+        Context.Reductions.MaxAlong(xs, F32OrEmpty(values, xs), I32(indices), outer, size, inner);
     }
 
     public void MaxAlongBackward(Tensor dy, Tensor indices, int dim, Tensor dx)
