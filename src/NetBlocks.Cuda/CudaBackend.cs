@@ -14,7 +14,8 @@ namespace NetBlocks.Cuda;
 /// the ILGPU kernels of one <see cref="CudaContext"/>. Tensors on its <see cref="Device"/> hold <see cref="CudaMemory"/>
 /// (rented from the context's pool, returned when the tensor's storage is released); each op turns them into views and
 /// queues a kernel on the default stream, so a training step stays on the device until something is downloaded.
-/// Operations without a kernel yet (see <see cref="Unsupported"/>) fail naming the op and the device.
+/// Every operation of the seam runs on the device; <see cref="SumOfSquares"/> (gradient clipping) returns its double
+/// to the host, one wait per call.
 /// <para>
 /// <see cref="Open"/> opens cuda:N and registers the backend with the engine (<see cref="Backend.Register"/>);
 /// <see cref="Dispose"/> unregisters it and frees the device's memory. One thread drives a backend, as its context.
@@ -88,10 +89,6 @@ public sealed partial class CudaBackend : IDeviceBackend, IDisposable
 
     private static string Name(DType d) => d.ToString().ToLowerInvariant();
 
-    /// <summary>An operation (or a case of one) with no CUDA kernel yet.</summary>
-    private NotSupportedException Unsupported(string what, [CallerMemberName] string op = "") =>
-        new($"{op}{(what.Length > 0 ? " " + what : "")} has no CUDA kernel yet: it cannot run on {Device} (move the tensors to the cpu with To(Device.Cpu))");
-
     // ---------------------------------------------------------------- convolution and GEMM
 
     public void Conv2d(Tensor x, Tensor weight, Tensor? bias, Tensor y, ConvGeometry g)
@@ -127,7 +124,7 @@ public sealed partial class CudaBackend : IDeviceBackend, IDisposable
         Context.Gemm.Sgemm(false, false, rows, cols, 1, 1f, ones.View, 1, rs, cols, 1f, ys, cols);
     }
 
-    public void Transpose(Tensor x, Tensor y) => throw Unsupported("");
+    public void Transpose(Tensor x, Tensor y) => Context.Transpose.Transpose(F32(x), F32(y), x.Size(0), x.Size(1));
 
     // ---------------------------------------------------------------- elementwise
 
@@ -135,40 +132,34 @@ public sealed partial class CudaBackend : IDeviceBackend, IDisposable
 
     public void ReluBackward(Tensor y, Tensor dy, Tensor dx) => Context.Elementwise.ReluBackward(F32(y), F32(dy), F32(dx));
 
-    public void Sigmoid(Tensor x, Tensor y) => throw Unsupported("");
+    public void Sigmoid(Tensor x, Tensor y) => Context.Elementwise.Sigmoid(F32(x), F32(y));
 
-    public void SigmoidBackward(Tensor y, Tensor dy, Tensor dx) => throw Unsupported("");
+    public void SigmoidBackward(Tensor y, Tensor dy, Tensor dx) => Context.Elementwise.SigmoidBackward(F32(y), F32(dy), F32(dx));
 
     public void Affine(Tensor x, float a, float b, Tensor y) => Context.Elementwise.Affine(F32(x), a, b, F32(y));
 
     public void Multiply(Tensor x, Tensor y, Tensor z) => Context.Elementwise.Multiply(F32(x), F32(y), F32(z));
 
-    /// <summary>Sums, differences and products of tensors of one shape; broadcasting and division have no kernel yet.</summary>
+    /// <summary>
+    /// Sums and products of tensors of one shape take the flat kernels (as the CPU's fast path); every other case —
+    /// broadcasting, differences, quotients — the broadcasting kernel, with the CPU's arithmetic.
+    /// </summary>
     public void Binary(BinaryOp op, Tensor x, Tensor y, Tensor z)
     {
-        if (!x.Shape.SequenceEqual(y.Shape)) throw Unsupported($"with broadcasting ({ShapeUtil.Format(x.Shape)} and {ShapeUtil.Format(y.Shape)})");
-        switch (op)
+        if (x.Shape.SequenceEqual(y.Shape) && op is BinaryOp.Add or BinaryOp.Multiply)
         {
-            case BinaryOp.Add: Context.Elementwise.Add(F32(x), F32(y), F32(z)); break;
-            case BinaryOp.Multiply: Context.Elementwise.Multiply(F32(x), F32(y), F32(z)); break;
-            case BinaryOp.Subtract:
-            {
-                // x − y = x + (−y): the negation is exact, so the sum rounds as the difference does
-                var ys = F32(y);
-                using var negated = Context.Rent<float>(ys.Length);
-                Context.Elementwise.Affine(ys, -1f, 0f, negated.View);
-                Context.Elementwise.Add(F32(x), negated.View, F32(z));
-                break;
-            }
-            default: throw Unsupported(op.ToString().ToLowerInvariant());
+            if (op == BinaryOp.Add) Context.Elementwise.Add(F32(x), F32(y), F32(z));
+            else Context.Elementwise.Multiply(F32(x), F32(y), F32(z));
+            return;
         }
+        Context.Broadcasting.Binary(op, F32(x), x.ShapeArray, F32(y), y.ShapeArray, F32(z), z.ShapeArray);
     }
 
-    /// <summary>The broadcast gradient's reduction: a copy when nothing was broadcast; reducing has no kernel yet.</summary>
+    /// <summary>The broadcast gradient's reduction: a copy when nothing was broadcast, else <see cref="CudaBroadcasting.ReduceTo"/>.</summary>
     public void ReduceTo(Tensor g, Tensor result)
     {
-        if (!g.Shape.SequenceEqual(result.Shape)) throw Unsupported($"from {ShapeUtil.Format(g.Shape)} to {ShapeUtil.Format(result.Shape)}");
-        Context.Elementwise.Copy(F32(g), F32(result));
+        if (g.Shape.SequenceEqual(result.Shape)) Context.Elementwise.Copy(F32(g), F32(result));
+        else Context.Broadcasting.ReduceTo(F32(g), g.ShapeArray, F32(result), result.ShapeArray);
     }
 
     public void AddInPlace(Tensor target, Tensor source) => Context.Elementwise.Accumulate(F32(target), F32(source));
@@ -212,17 +203,22 @@ public sealed partial class CudaBackend : IDeviceBackend, IDisposable
         return (outer, x.Size(dim), inner);
     }
 
-    /// <summary>The index of the first maximum along the last dimension (argmax); the values and other dimensions have no kernel yet.</summary>
+    /// <summary>The first maximum along <paramref name="dim"/>: its index and, when asked, its value (the CPU's tie and NaN rules).</summary>
     public void MaxAlong(Tensor x, int dim, Tensor? values, Tensor indices)
     {
-        if (values is not null || dim != x.Rank - 1) throw Unsupported(values is not null ? "with values" : $"along dimension {dim} of {x.Rank}");
-        int cols = x.Size(dim), rows = cols == 0 ? 0 : x.Numel / cols;
-        Context.Softmax.Argmax(F32(x), I32(indices), rows, cols);
+        var (outer, size, inner) = Split(x, dim);
+        var xs = F32(x);
+        Context.Reductions.MaxAlong(xs, F32OrEmpty(values, xs), I32(indices), outer, size, inner);
     }
 
-    public void MaxAlongBackward(Tensor dy, Tensor indices, int dim, Tensor dx) => throw Unsupported("");
+    public void MaxAlongBackward(Tensor dy, Tensor indices, int dim, Tensor dx)
+    {
+        var (outer, size, inner) = Split(dx, dim);
+        Context.Reductions.MaxAlongBackward(F32(dy), I32(indices), F32(dx), outer, size, inner);
+    }
 
-    public double SumOfSquares(Tensor x, double total) => throw Unsupported("");
+    /// <summary><paramref name="total"/> + Σ x², the squares summed on the device in a fixed order; one host wait for the double.</summary>
+    public double SumOfSquares(Tensor x, double total) => Context.Reductions.SumOfSquares(F32(x), total);
 
     // ---------------------------------------------------------------- fill and copy
 

@@ -24,6 +24,9 @@ public sealed class CudaContext : IDisposable
     private CudaPooling? _pooling;
     private CudaBatchNorm? _batchNorm;
     private CudaElementwise? _elementwise;
+    private CudaBroadcasting? _broadcasting;
+    private CudaReductions? _reductions;
+    private CudaTranspose? _transpose;
     private CudaSoftmax? _softmax;
     private CudaDropout? _dropout;
     private CudaSgd? _sgd;
@@ -101,6 +104,9 @@ public sealed class CudaContext : IDisposable
     public CudaPooling Pooling => _pooling ??= new CudaPooling(this);
     public CudaBatchNorm BatchNorm => _batchNorm ??= new CudaBatchNorm(this);
     public CudaElementwise Elementwise => _elementwise ??= new CudaElementwise(this);
+    public CudaBroadcasting Broadcasting => _broadcasting ??= new CudaBroadcasting(this);
+    public CudaReductions Reductions => _reductions ??= new CudaReductions(this);
+    public CudaTranspose Transpose => _transpose ??= new CudaTranspose(this);
     public CudaSoftmax Softmax => _softmax ??= new CudaSoftmax(this);
     public CudaDropout Dropout => _dropout ??= new CudaDropout(this);
     public CudaSgd Sgd => _sgd ??= new CudaSgd(this);

@@ -6,12 +6,14 @@ namespace NetBlocks.Cuda;
 /// <summary>
 /// Elementwise kernels, a thread per element, the arithmetic of the engine's <c>Elementwise</c>: relu and its gradient
 /// from the output (0 at 0, as PyTorch), z = x + y, y = a·x + b (scale), y += x (gradient accumulation), y += a·x,
-/// z = x·y, fill and copy. Outputs may be inputs (in place).
+/// z = x·y, sigmoid 1/(1 + e^−x) and its gradient from the output, fill and copy. Outputs may be inputs (in place).
 /// </summary>
 public sealed class CudaElementwise
 {
     private readonly Action<Index1D, ArrayView<float>, ArrayView<float>> _relu;
     private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>> _reluBackward;
+    private readonly Action<Index1D, ArrayView<float>, ArrayView<float>> _sigmoid;
+    private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>> _sigmoidBackward;
     private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>> _add;
     private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>> _multiply;
     private readonly Action<Index1D, ArrayView<float>, float, float, ArrayView<float>> _affine;
@@ -25,6 +27,8 @@ public sealed class CudaElementwise
         var a = context.Accelerator;
         _relu = a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>>(ReluKernel);
         _reluBackward = a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>>(ReluBackwardKernel);
+        _sigmoid = a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>>(SigmoidKernel);
+        _sigmoidBackward = a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>>(SigmoidBackwardKernel);
         _add = a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>>(AddKernel);
         _multiply = a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>>(MultiplyKernel);
         _affine = a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, float, float, ArrayView<float>>(AffineKernel);
@@ -39,6 +43,12 @@ public sealed class CudaElementwise
 
     /// <summary>dx = y &gt; 0 ? dy : 0, from relu's output y.</summary>
     public void ReluBackward(ArrayView<float> y, ArrayView<float> dy, ArrayView<float> dx) => Launch(_reluBackward, "relu backward", y, dy, dx);
+
+    /// <summary>y = 1 / (1 + e^−x)</summary>
+    public void Sigmoid(ArrayView<float> x, ArrayView<float> y) => Launch(_sigmoid, "sigmoid", x, y);
+
+    /// <summary>dx = dy · y · (1 − y), from sigmoid's output y.</summary>
+    public void SigmoidBackward(ArrayView<float> y, ArrayView<float> dy, ArrayView<float> dx) => Launch(_sigmoidBackward, "sigmoid backward", y, dy, dx);
 
     /// <summary>z = x + y</summary>
     public void Add(ArrayView<float> x, ArrayView<float> y, ArrayView<float> z) => Launch(_add, "add", x, y, z);
@@ -98,6 +108,8 @@ public sealed class CudaElementwise
 
     private static void ReluKernel(Index1D i, ArrayView<float> x, ArrayView<float> y) { float v = x[i]; y[i] = v > 0 ? v : 0f; }
     private static void ReluBackwardKernel(Index1D i, ArrayView<float> y, ArrayView<float> dy, ArrayView<float> dx) => dx[i] = y[i] > 0 ? dy[i] : 0f;
+    private static void SigmoidKernel(Index1D i, ArrayView<float> x, ArrayView<float> y) => y[i] = 1f / (1f + MathF.Exp(-x[i]));
+    private static void SigmoidBackwardKernel(Index1D i, ArrayView<float> y, ArrayView<float> dy, ArrayView<float> dx) => dx[i] = dy[i] * y[i] * (1f - y[i]);
     private static void AddKernel(Index1D i, ArrayView<float> x, ArrayView<float> y, ArrayView<float> z) => z[i] = x[i] + y[i];
     private static void MultiplyKernel(Index1D i, ArrayView<float> x, ArrayView<float> y, ArrayView<float> z) => z[i] = x[i] * y[i];
     private static void AffineKernel(Index1D i, ArrayView<float> x, float a, float b, ArrayView<float> y) => y[i] = a * x[i] + b;

@@ -4,7 +4,7 @@ using ILGPU.Runtime;
 namespace NetBlocks.Cuda;
 
 /// <summary>
-/// Row-wise log-softmax over (rows, cols), mean cross-entropy against int labels, and argmax, on the device, the
+/// Row-wise log-softmax over (rows, cols) and mean cross-entropy against int labels, on the device, the
 /// arithmetic of the engine's <c>Softmax</c> and <c>F.CrossEntropy</c>: y = x − max − log Σ exp(x − max) with the sum
 /// in double, a thread per row; the loss −(1/N) Σ log p[i, label i] summed in row order by one thread (N is a batch,
 /// so this is short) into a one-element view, so a training step reads one float back at most; the gradient
@@ -17,7 +17,6 @@ public sealed class CudaSoftmax
     private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int> _logSoftmaxBackward;
     private readonly Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, int, int> _loss;
     private readonly Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, int> _lossBackward;
-    private readonly Action<Index1D, ArrayView<float>, ArrayView<int>, int> _argmax;
 
     internal CudaSoftmax(CudaContext context)
     {
@@ -26,7 +25,6 @@ public sealed class CudaSoftmax
         _logSoftmaxBackward = a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int>(LogSoftmaxBackwardKernel);
         _loss = a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, int, int>(LossKernel);
         _lossBackward = a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, int>(LossBackwardKernel);
-        _argmax = a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<int>, int>(ArgmaxKernel);
     }
 
     /// <summary>y = log softmax(x) row by row.</summary>
@@ -67,16 +65,6 @@ public sealed class CudaSoftmax
         if (labels.Length != n) throw new ArgumentException($"{op}: {labels.Length} labels for a batch of {n} logits");
         if (lossGradient.Length < 1) throw new ArgumentException($"{op}: the loss gradient view is empty");
         _lossBackward((int)((long)n * k), logp, labels, lossGradient, dx, k);
-    }
-
-    /// <summary>indices[r] = the column of row r's first maximum.</summary>
-    public void Argmax(ArrayView<float> x, ArrayView<int> indices, int rows, int cols)
-    {
-        const string op = "cuda argmax";
-        Check(op, rows, cols, ("x", x.Length));
-        if (cols == 0) throw new ArgumentException($"{op}: rows of no columns have no maximum");
-        if (indices.Length != rows) throw new ArgumentException($"{op}: {indices.Length} indices for {rows} rows");
-        if (rows > 0) _argmax(rows, x, indices, cols);
     }
 
     /// <summary>Labels a cross-entropy over <paramref name="classes"/> classes accepts: each in [0, classes).</summary>
@@ -136,13 +124,5 @@ public sealed class CudaSoftmax
         float d = MathF.Exp(logp[index]) * scale;
         if (column == label) d -= scale;
         dx[index] = label >= 0 && label < k ? d : float.NaN;
-    }
-
-    private static void ArgmaxKernel(Index1D row, ArrayView<float> x, ArrayView<int> indices, int cols)
-    {
-        long start = (long)row.X * cols;
-        int best = 0;
-        for (int j = 1; j < cols; j++) if (x[start + j] > x[start + best]) best = j;
-        indices[row] = best;
     }
 }
