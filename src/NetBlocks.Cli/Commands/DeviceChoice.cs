@@ -84,7 +84,11 @@ internal static class DeviceChoice
     {
         public void Dispose()
         {
-            foreach (var b in backends) b.Dispose();
+            foreach (var b in backends)
+            {
+                b.Context.Accelerator.Bind(); // its buffers are freed from this thread: make its CUDA context the current one
+                b.Dispose();
+            }
             backends.Clear();
         }
     }
