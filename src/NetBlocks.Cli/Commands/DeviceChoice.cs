@@ -37,6 +37,63 @@ internal static class DeviceChoice
     }
 
     /// <summary>
+    /// The devices of `sweep run`'s in-process workers, one trial per GPU: worker i (from 1) on cuda:(i − 1). <c>cuda</c>
+    /// and <c>auto</c> on a machine with GPUs give one worker per GPU unless <paramref name="workers"/> is given, and
+    /// refuse more workers than GPUs; <c>cuda:N</c> is one GPU, so one worker; <c>cpu</c> (and <c>auto</c> without a GPU)
+    /// keeps the CPU workers of before (Devices null). Throws with the reason when the choice cannot be met.
+    /// </summary>
+    /// <param name="workers">--workers when given on the command line, else null.</param>
+    public static (int Workers, IReadOnlyList<Device>? Devices) SweepWorkers(string text, int? workers, CudaDeviceReport report)
+    {
+        var t = text.Trim().ToLowerInvariant();
+        var device = Resolve(text, report);
+        if (workers is < 1) throw new ArgumentException($"--workers must be at least 1, got {workers}");
+        if (device.IsCpu) return (workers ?? 1, null);
+        if (t.Contains(':'))
+        {
+            if (workers is > 1)
+                throw new ArgumentException($"--device {t} is one GPU, which trains one trial at a time, but --workers is {workers}: " +
+                                            "use --workers 1, or --device cuda for one worker per GPU");
+            return (1, [device]);
+        }
+        int gpus = report.Devices.Count;
+        if (workers > gpus)
+            throw new ArgumentException($"--device {t}: --workers {workers} asks for more workers than there are CUDA devices ({gpus}): " +
+                                        $"each worker trains on a GPU of its own, so use --workers {gpus} or fewer (or --device cpu)");
+        int count = workers ?? gpus;
+        return (count, Enumerable.Range(0, count).Select(Device.Cuda).ToArray());
+    }
+
+    /// <summary>Opens every CUDA device of <paramref name="devices"/> (see <see cref="Open"/>); dispose the lease to close them all.</summary>
+    public static (IReadOnlyList<CudaBackend> Backends, IDisposable Lease) OpenAll(IEnumerable<Device> devices)
+    {
+        var opened = new List<CudaBackend>();
+        try
+        {
+            foreach (var d in devices.Where(d => !d.IsCpu).Distinct()) opened.Add(CudaBackend.Open(d.Index));
+        }
+        catch
+        {
+            foreach (var b in opened) b.Dispose();
+            throw;
+        }
+        return (opened, new Leases(opened));
+    }
+
+    private sealed class Leases(List<CudaBackend> backends) : IDisposable
+    {
+        public void Dispose()
+        {
+            foreach (var b in backends)
+            {
+                b.Context.Accelerator.Bind(); // its buffers are freed from this thread: make its CUDA context the current one
+                b.Dispose();
+            }
+            backends.Clear();
+        }
+    }
+
+    /// <summary>
     /// Resolves <paramref name="text"/> against this machine and, for a CUDA device, opens it and registers its backend;
     /// dispose the returned lease when the command ends (it frees the device's memory). The CPU needs nothing opened.
     /// </summary>

@@ -21,14 +21,17 @@ internal static class EvalCommand
         var json = new Option<bool>("--json") { Description = "print one JSON object" };
         var noFold = EvalCommand.NoFoldOption();
         var threads = ThreadsOption();
+        var device = DeviceChoice.Option();
         var command = new Command("eval", "Accuracy, loss and the 10×10 confusion matrix of a trained model on the Fashion-MNIST test split")
         {
-            checkpoint, data, noVerify, model, resize, batch, limit, threads, noFold, json,
+            checkpoint, data, noVerify, model, resize, batch, limit, threads, device, noFold, json,
         };
         command.SetAction(parse => CliGuard.Run(() =>
         {
             int batchSize = OptionRange.AtLeast(parse.GetValue(batch), 1, "--batch"), limitImages = OptionRange.AtLeast(parse.GetValue(limit), 0, "--limit", "0 = all images");
-            using var context = Context(parse.GetValue(threads));
+            var (onDevice, lease) = DeviceChoice.Open(parse.GetValue(device)!);
+            using var _lease = lease;
+            using var context = Context(parse.GetValue(threads), onDevice);
             var m = InferenceModel.Load(parse.GetValue(checkpoint)!, parse.GetValue(model), parse.GetValue(resize), context: context, fold: !parse.GetValue(noFold));
             var fm = TrainCommand.LoadData(parse.GetValue(data), parse.GetValue(noVerify));
             var settings = new TrainingSettings { Model = m.Name, Resize = m.Resize, Batch = batchSize, LimitVal = limitImages };
@@ -40,10 +43,10 @@ internal static class EvalCommand
             if (parse.GetValue(json))
             {
                 var rows = Enumerable.Range(0, m.Classes).Select(i => Enumerable.Range(0, m.Classes).Select(j => confusion[i, j]).ToArray()).ToArray();
-                output.WriteLine(FiniteJson.Serialize(new { model = m.Name, resize = m.Resize, images = val.Count, loss, accuracy = acc, labels = names, confusion = rows }));
+                output.WriteLine(FiniteJson.Serialize(new { model = m.Name, resize = m.Resize, device = context.Device.ToString(), images = val.Count, loss, accuracy = acc, labels = names, confusion = rows }));
                 return 0;
             }
-            output.WriteLine($"{m.Name} at {m.Resize}×{m.Resize} on {val.Count} test images: loss {loss:F4}, accuracy {acc:F4}");
+            output.WriteLine($"{m.Name} at {m.Resize}×{m.Resize} on {val.Count} test images ({context.Device}): loss {loss:F4}, accuracy {acc:F4}");
             output.WriteLine();
             output.Write(Confusion(confusion, names));
             return 0;
@@ -60,8 +63,9 @@ internal static class EvalCommand
     /// <summary>--threads of `eval` and `predict`: the kernels' thread count of the run's execution context.</summary>
     internal static Option<int> ThreadsOption() => new("--threads") { Description = "kernel threads (0: one per core)", DefaultValueFactory = _ => 0 };
 
-    /// <summary>The run's execution context, from --threads (checked: at least 0).</summary>
-    internal static ExecutionContext Context(int threads) => new(OptionRange.AtLeast(threads, 0, "--threads", "0 = one per core"));
+    /// <summary>The run's execution context, from --threads (checked: at least 0) and the device --device opened.</summary>
+    internal static ExecutionContext Context(int threads, NetBlocks.Tensors.Device device) =>
+        new(OptionRange.AtLeast(threads, 0, "--threads", "0 = one per core"), device: device);
 
     internal static (Option<string?> Model, Option<int?> Resize) ModelOptions() => (
         new Option<string?>("--model") { Description = "the model the weights belong to, when the file does not say (e.g. a PyTorch state dict)" },

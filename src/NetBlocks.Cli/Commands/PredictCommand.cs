@@ -21,9 +21,10 @@ internal static class PredictCommand
         var json = new Option<bool>("--json") { Description = "print one JSON object" };
         var noFold = EvalCommand.NoFoldOption();
         var threads = EvalCommand.ThreadsOption();
+        var device = DeviceChoice.Option();
         var command = new Command("predict", "Top classes with probabilities for Fashion-MNIST-like images (PNG/PGM files or test-set indices)")
         {
-            checkpoint, images, index, data, noVerify, model, resize, top, threads, noFold, json,
+            checkpoint, images, index, data, noVerify, model, resize, top, threads, device, noFold, json,
         };
         command.SetAction(parse => CliGuard.Run(() =>
         {
@@ -31,7 +32,9 @@ internal static class PredictCommand
             var files = parse.GetValue(images) ?? [];
             var indices = parse.GetValue(index) ?? [];
             if (files.Length == 0 && indices.Length == 0) throw new ArgumentException("give image files or --index I for test-set images");
-            using var context = EvalCommand.Context(parse.GetValue(threads));
+            var (onDevice, lease) = DeviceChoice.Open(parse.GetValue(device)!);
+            using var _lease = lease;
+            using var context = EvalCommand.Context(parse.GetValue(threads), onDevice);
             var m = InferenceModel.Load(parse.GetValue(checkpoint)!, parse.GetValue(model), parse.GetValue(resize), context: context, fold: !parse.GetValue(noFold));
             var inputs = new List<(string Name, int? Truth, (int, int, byte[]) Image)>();
             foreach (var f in files)
@@ -58,7 +61,7 @@ internal static class PredictCommand
                     .Select(x => new { label = x.c < names.Count ? names[x.c] : x.c.ToString(), probability = x.p }).ToArray(),
             }).ToArray();
             var output = parse.InvocationConfiguration.Output;
-            if (parse.GetValue(json)) { output.WriteLine(FiniteJson.Serialize(new { model = m.Name, predictions = results })); return 0; }
+            if (parse.GetValue(json)) { output.WriteLine(FiniteJson.Serialize(new { model = m.Name, device = context.Device.ToString(), predictions = results })); return 0; }
             foreach (var r in results)
             {
                 output.WriteLine(r.truth is null ? r.image : $"{r.image} (true: {r.truth})");

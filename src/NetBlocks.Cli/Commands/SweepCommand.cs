@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using NetBlocks.Cuda;
 using NetBlocks.DesignSpace;
 using NetBlocks.Reporting.Html;
 
@@ -89,24 +90,35 @@ internal static class SweepCommand
         var data = TrainCommand.DataOption();
         var noVerify = TrainCommand.NoVerifyOption();
         var store = StoreOption();
+        var device = DeviceChoice.Option();
+        device.Description = "where the workers train: cpu, cuda (one worker per GPU, worker i on cuda:i-1; --workers at most the GPU count), " +
+                             "cuda:N (one worker on that GPU) or auto (cuda when there are GPUs, else the cpu)";
         var cmd = new Command("run", "Train the sweep's pending trials (several workers, processes or machines may share one store)")
         {
-            name, workers, threads, lease, maxTrials, data, noVerify, store, simulate, simulateLog,
+            name, workers, threads, lease, maxTrials, data, noVerify, store, device, simulate, simulateLog,
         };
         cmd.SetAction(parse => CliGuard.Run(() =>
         {
             var o = parse.InvocationConfiguration.Output;
+            var deviceText = parse.GetValue(device)!;
+            int? givenWorkers = parse.GetResult(workers) is { Implicit: false } ? parse.GetValue(workers) : null;
+            var (workerCount, devices) = deviceText.Trim().Equals("cpu", StringComparison.OrdinalIgnoreCase)
+                ? (givenWorkers ?? 1, null)
+                : DeviceChoice.SweepWorkers(deviceText, givenWorkers, CudaDevices.Query());
             using var s = TrialStores.Open(parse.GetValue(store), mustExist: true);
             ITrialRunner runner = parse.GetValue(simulate) > 0
                 ? new SimulatedTrialRunner(parse.GetValue(simulate), parse.GetValue(simulateLog))
                 : new FashionMnistTrialRunner(parse.GetValue(data), verifyHashes: !parse.GetValue(noVerify));
             double leaseSeconds = parse.GetValue(lease);
             if (!(leaseSeconds >= 0.3) || !double.IsFinite(leaseSeconds)) throw new ArgumentException($"--lease must be at least 0.3 seconds, got {leaseSeconds}");
+            var (backends, opened) = DeviceChoice.OpenAll(devices ?? []);
+            using var _ = opened;
+            if (backends.Count > 0) runner = new DeviceBoundTrialRunner(runner, backends);
             using var stop = new StopSignal();
             var summary = new SweepRunner(s, runner, o).Run(parse.GetValue(name)!, new SweepRunOptions
             {
-                Workers = parse.GetValue(workers), Threads = parse.GetValue(threads), Lease = TimeSpan.FromSeconds(leaseSeconds),
-                MaxTrials = parse.GetValue(maxTrials),
+                Workers = workerCount, Threads = parse.GetValue(threads), Lease = TimeSpan.FromSeconds(leaseSeconds),
+                MaxTrials = parse.GetValue(maxTrials), Devices = devices,
             }, stop.Token);
             o.WriteLine(summary.Describe(parse.GetValue(name)!));
             return 0;

@@ -1,4 +1,5 @@
 using System.Globalization;
+using NetBlocks.Tensors;
 
 namespace NetBlocks.DesignSpace;
 
@@ -13,6 +14,14 @@ public sealed record SweepRunOptions
     public TimeSpan Lease { get; init; } = TimeSpan.FromSeconds(60);
     /// <summary>Stop after this many trials (0 = until the sweep is finished).</summary>
     public int MaxTrials { get; init; }
+    /// <summary>
+    /// The device each worker trains on, worker i (from 1) on <c>Devices[i − 1]</c>: one per worker, each a device whose
+    /// backend is registered (the caller opens them); null = every worker on the CPU.
+    /// </summary>
+    public IReadOnlyList<Device>? Devices { get; init; }
+
+    /// <summary>Worker <paramref name="index"/>'s device (from 1).</summary>
+    internal Device DeviceOf(int index) => Devices is { } d ? d[index - 1] : Device.Cpu;
 }
 
 /// <summary>
@@ -45,6 +54,9 @@ public sealed record SweepRunSummary(int Completed, int Diverged, int Failed, in
 /// with <see cref="SweepRunOptions.Threads"/> kernel threads of its own, so W workers with k threads each use W·k cores.
 /// Automatic (0): all cores with one worker; one thread per trial with several (W single-threaded trials in parallel
 /// use W cores with no contention).</para>
+/// <para>Devices: a worker trains its trials on its own device (<see cref="SweepRunOptions.Devices"/>: one GPU per worker,
+/// so one trial per GPU at a time), and its name in the store ends with that device (<c>host/pid/w2@cuda:1</c>), so
+/// every trial records where it ran; CPU workers keep their plain names.</para>
 /// </summary>
 public sealed class SweepRunner(ITrialStore store, ITrialRunner runner, TextWriter? log = null)
 {
@@ -59,6 +71,8 @@ public sealed class SweepRunner(ITrialStore store, ITrialRunner runner, TextWrit
         if (options.Workers < 1) throw new ArgumentException($"--workers must be at least 1, got {options.Workers}");
         if (options.Threads < 0) throw new ArgumentException($"--threads must be at least 1 (or 0 for automatic), got {options.Threads}");
         if (options.Lease < TimeSpan.FromMilliseconds(300)) throw new ArgumentException($"the lease must be at least 0.3 s, got {options.Lease.TotalSeconds} s");
+        if (options.Devices is { } devices && devices.Count != options.Workers)
+            throw new ArgumentException($"{options.Workers} worker(s) need one device each, got {devices.Count} ({string.Join(", ", devices)})");
         var sweep = store.GetSweep(sweepName) ?? throw NoSuchSweep(store, sweepName);
         try { runner.Prepare(sweep); }
         catch (WorkerEnvironmentException e)
@@ -71,7 +85,8 @@ public sealed class SweepRunner(ITrialStore store, ITrialRunner runner, TextWrit
         var poll = TimeSpan.FromMilliseconds(Math.Clamp(options.Lease.TotalMilliseconds / 4, 100, 5000));
         var counts0 = store.Counts(sweepName);
         log.WriteLine($"sweep {sweepName} ({DesignSpaces.Name(sweep.Space)}): {counts0.Done} done, {counts0.Pending} pending, {counts0.Running} running elsewhere, " +
-                      $"{counts0.Failed} failed; {options.Workers} worker(s) × {threads} thread(s), lease {options.Lease.TotalSeconds:0.#} s, store {store.Location}");
+                      $"{counts0.Failed} failed; {options.Workers} worker(s) × {threads} thread(s)" +
+                      (options.Devices is { } on && on.Any(d => !d.IsCpu) ? $" on {string.Join(", ", on)}" : "") + $", lease {options.Lease.TotalSeconds:0.#} s, store {store.Location}");
 
         // Stops every worker of this process: the caller's cancellation, or one worker finding that the environment fails.
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
@@ -79,7 +94,8 @@ public sealed class SweepRunner(ITrialStore store, ITrialRunner runner, TextWrit
 
         void Worker(int index)
         {
-            var worker = $"{Environment.MachineName}/{Environment.ProcessId}/w{index}";
+            var device = options.DeviceOf(index);
+            var worker = $"{Environment.MachineName}/{Environment.ProcessId}/w{index}" + (device.IsCpu ? "" : $"@{device}");
             while (!stop.IsCancellationRequested)
             {
                 if (options.MaxTrials > 0 && Interlocked.Increment(ref taken) > options.MaxTrials) return;
@@ -109,7 +125,7 @@ public sealed class SweepRunner(ITrialStore store, ITrialRunner runner, TextWrit
                 try
                 {
                     TrialResult result;
-                    using (var context = new ExecutionContext(threads))
+                    using (var context = new ExecutionContext(threads, device: device))
                     using (context.Enter())
                         result = runner.Run(claim, sweep, context, linked.Token);
                     heartbeat.Change(Timeout.Infinite, Timeout.Infinite);

@@ -13,7 +13,8 @@ namespace NetBlocks.Workflows;
 /// <summary>
 /// A trained model ready for `netblocks eval` and `predict`: rebuilt from the checkpoint's settings (or from --model
 /// and --resize for a plain state dict, e.g. one saved by PyTorch) and loaded in eval mode. It is built, and runs, under
-/// the <see cref="ExecutionContext"/> given to <see cref="Load"/> (the CLI's, from --threads). Unless told not to
+/// the <see cref="ExecutionContext"/> given to <see cref="Load"/> (the CLI's, from --threads and --device): its
+/// parameters live on the context's device, images are uploaded there and results downloaded. Unless told not to
 /// (<c>fold: false</c>, the CLI's --no-fold), its forwards run under an <see cref="InferencePlan"/> made once at load:
 /// every convolution followed by a batch norm runs as one convolution with folded weights and bias.
 /// </summary>
@@ -77,6 +78,7 @@ public sealed class InferenceModel
         long held = file.Tensors.Values.Where(t => !t.Name.StartsWith(IgnoredPrefix, StringComparison.Ordinal)).Sum(t => (long)t.Data.Length);
         Module module;
         using (ParameterBudget.Limit(held, $"{path}: {name} at {size}×{size} with {k} classes"))
+        using (ParameterDevice.Use(context.Device))
             module = ModelZoo.CreateBuilt(name, [1, 1, size.Value, size.Value], new ModelOptions(1, k.Value));
         // The input size is metadata too, which no byte count can justify: a small NiN "at 15000×15000" holds few
         // weights but needs gigabytes of activations per image. Refuse what one image cannot fit before any forward.
@@ -90,15 +92,18 @@ public sealed class InferenceModel
         return new InferenceModel(module, name, size.Value, k.Value, context, fold);
     }
 
-    /// <summary>Class probabilities (softmax of the logits) for a batch of images (B, 1, R, R).</summary>
+    /// <summary>Class probabilities (softmax of the logits) for a batch of images (B, 1, R, R), computed on the context's device.</summary>
     public float[][] Probabilities(Tensor images)
     {
         using var inForce = Context.Enter();
         using var plan = Plan?.Enter();
         using var _ = GradMode.NoGrad();
-        var logp = F.LogSoftmax(Model.Forward(images));
+        var input = images.To(Context.Device);
+        var logp = F.LogSoftmax(Model.Forward(input));
+        if (!ReferenceEquals(input, images)) input.Release();
         int n = logp.Size(0), kk = logp.Size(1);
         var s = logp.ToArray();
+        logp.Release();
         var result = new float[n][];
         for (int i = 0; i < n; i++)
         {
