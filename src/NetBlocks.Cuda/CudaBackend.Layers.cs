@@ -50,21 +50,9 @@ public sealed partial class CudaBackend
             running ? F32(runningMean!) : ms.SubView(0, 0), running ? F32(runningVar!) : ms.SubView(0, 0), momentum);
     }
 
-    /// <summary>
-    /// Evaluation statistics have no kernel: the C running values are downloaded, computed as on the CPU and uploaded
-    /// (a host round trip per batch-norm layer in evaluation; the same bits as the CPU's).
-    /// </summary>
-    public void BatchNormRunningStatistics(Tensor runningMean, Tensor runningVar, float eps, Tensor mean, Tensor invstd)
-    {
-        var rm = runningMean.To(Tensors.Device.Cpu);
-        var rv = runningVar.To(Tensors.Device.Cpu);
-        var m = Tensor.Empty(mean.ShapeArray);
-        var istd = Tensor.Empty(invstd.ShapeArray);
-        CpuBackend.Instance.BatchNormRunningStatistics(rm, rv, eps, m, istd);
-        Memory(mean, DType.Float32, nameof(BatchNormRunningStatistics)).Upload(m.Span, mean.Offset);
-        Memory(invstd, DType.Float32, nameof(BatchNormRunningStatistics)).Upload(istd.Span, invstd.Offset);
-        rm.Release(); rv.Release(); m.Release(); istd.Release();
-    }
+    /// <summary>Evaluation statistics on the device (<see cref="CudaBatchNorm.RunningStatistics"/>): no host round trip.</summary>
+    public void BatchNormRunningStatistics(Tensor runningMean, Tensor runningVar, float eps, Tensor mean, Tensor invstd) =>
+        Context.BatchNorm.RunningStatistics(F32(runningMean), F32(runningVar), mean.Numel, eps, F32(mean), F32(invstd));
 
     public void BatchNormNormalize(Tensor x, Tensor mean, Tensor invstd, Tensor? weight, Tensor? bias, Tensor y, bool relu)
     {
@@ -89,14 +77,12 @@ public sealed partial class CudaBackend
     public void LogSoftmaxBackward(Tensor y, Tensor dy, Tensor dx) =>
         Context.Softmax.LogSoftmaxBackward(F32(y), F32(dy), F32(dx), y.Size(0), y.Size(1));
 
-    /// <summary>The labels are checked on the host first (N values downloaded), as the CPU refuses one out of range.</summary>
-    public void CrossEntropy(Tensor logits, Tensor labels, Tensor logp, Tensor loss)
-    {
-        int n = logits.Size(0), k = logits.Size(1);
-        var ls = I32(labels);
-        CudaSoftmax.CheckLabels(labels.ToInt32Array(), k);
-        Context.Softmax.CrossEntropy(F32(logits), ls, F32(logp), F32(loss), n, k);
-    }
+    /// <summary>
+    /// <c>F.CrossEntropy</c> has checked the labels on the host (before uploading them, or by downloading labels that
+    /// were already on the device); a label out of range that reached the kernel anyway would make the loss NaN.
+    /// </summary>
+    public void CrossEntropy(Tensor logits, Tensor labels, Tensor logp, Tensor loss) =>
+        Context.Softmax.CrossEntropy(F32(logits), I32(labels), F32(logp), F32(loss), logits.Size(0), logits.Size(1));
 
     public void CrossEntropyBackward(Tensor logp, Tensor labels, Tensor dloss, Tensor dx) =>
         Context.Softmax.CrossEntropyBackward(F32(logp), I32(labels), F32(dloss), F32(dx), logp.Size(0), logp.Size(1));

@@ -12,6 +12,8 @@ namespace NetBlocks.Cuda;
 /// every addition is fixed and a run repeats bit for bit;</item>
 /// <item><see cref="Parameters"/>: mean and invstd = 1/√(σ² + ε) as floats, and the running statistics' update
 /// (unbiased variance), without leaving the device;</item>
+/// <item><see cref="RunningStatistics"/>: evaluation's mean and invstd from the running statistics, on the device too
+/// (no host round trip per batch-norm layer when a model evaluates on the GPU);</item>
 /// <item><see cref="Normalize"/>: y = x·(invstd·γ) + (β − mean·invstd·γ), optionally fused with ReLU;</item>
 /// <item><see cref="Backward"/>: dγ = Σ dy·x̂, dβ = Σ dy (a reduction per channel), then
 /// dx = a·dy + b·x̂ + c with the CPU kernel's per-channel coefficients; with a ReLU output given, dy is first masked
@@ -24,6 +26,7 @@ public sealed class CudaBatchNorm
     private readonly CudaContext _context;
     private readonly Action<KernelConfig, ArrayView<float>, ArrayView<double>, ArrayView<double>, int, int, int> _statistics;
     private readonly Action<Index1D, ArrayView<double>, ArrayView<double>, ParameterArgs> _parameters;
+    private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ParameterArgs> _running;
     private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, NormalizeArgs> _normalize;
     private readonly Action<KernelConfig, BackwardArgs> _backwardReduce;
     private readonly Action<Index1D, BackwardArgs> _backwardApply;
@@ -34,6 +37,7 @@ public sealed class CudaBatchNorm
         var accelerator = context.Accelerator;
         _statistics = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<double>, ArrayView<double>, int, int, int>(StatisticsKernel);
         _parameters = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, ArrayView<double>, ParameterArgs>(ParametersKernel);
+        _running = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ParameterArgs>(RunningStatisticsKernel);
         _normalize = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, NormalizeArgs>(NormalizeKernel);
         _backwardReduce = accelerator.LoadStreamKernel<BackwardArgs>(BackwardReduceKernel);
         _backwardApply = accelerator.LoadAutoGroupedStreamKernel<Index1D, BackwardArgs>(BackwardApplyKernel);
@@ -76,6 +80,20 @@ public sealed class CudaBatchNorm
             Eps = eps, Momentum = momentum, Count = valuesPerChannel,
         };
         if (c > 0) _parameters(c, batchMean, batchVariance, args);
+    }
+
+    /// <summary>
+    /// Evaluation's statistics: mean = running mean, invstd = 1/√(running variance + ε) computed in double and rounded
+    /// to float, as the CPU backend's <c>BatchNormRunningStatistics</c>.
+    /// </summary>
+    public void RunningStatistics(ArrayView<float> runningMean, ArrayView<float> runningVar, int c, float eps, ArrayView<float> mean, ArrayView<float> invstd)
+    {
+        const string op = "cuda batch_norm running statistics";
+        CheckChannels(op, "running mean", runningMean.Length, c);
+        CheckChannels(op, "running variance", runningVar.Length, c);
+        CheckChannels(op, "mean", mean.Length, c);
+        CheckChannels(op, "invstd", invstd.Length, c);
+        if (c > 0) _running(c, runningMean, runningVar, new ParameterArgs { Mean = mean, Invstd = invstd, RunningMean = runningMean, RunningVar = runningVar, Eps = eps });
     }
 
     /// <summary>y = (x − mean)·invstd·γ + β per channel (γ, β may be empty: 1 and 0), then max(y, 0) with <paramref name="relu"/>.</summary>
@@ -178,6 +196,12 @@ public sealed class CudaBatchNorm
         double m = p.Count;
         p.RunningMean[channel] = (float)((1 - p.Momentum) * p.RunningMean[channel] + p.Momentum * bm);
         p.RunningVar[channel] = (float)((1 - p.Momentum) * p.RunningVar[channel] + p.Momentum * bv * m / (m - 1));
+    }
+
+    private static void RunningStatisticsKernel(Index1D channel, ArrayView<float> runningMean, ArrayView<float> runningVar, ParameterArgs p)
+    {
+        p.Mean[channel] = runningMean[channel];
+        p.Invstd[channel] = (float)(1.0 / Math.Sqrt(runningVar[channel] + (double)p.Eps));
     }
 
     internal struct NormalizeArgs

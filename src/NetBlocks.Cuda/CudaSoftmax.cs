@@ -9,7 +9,7 @@ namespace NetBlocks.Cuda;
 /// in double, a thread per row; the loss −(1/N) Σ log p[i, label i] summed in row order by one thread (N is a batch,
 /// so this is short) into a one-element view, so a training step reads one float back at most; the gradient
 /// dx = dL/N · (exp(log p) − onehot(label)). A label outside [0, cols) makes the loss, and that row's gradient, NaN
-/// (the device cannot throw; <see cref="CheckLabels"/> checks labels on the host before they are uploaded).
+/// (the device cannot throw; <c>F.CrossEntropy</c> checks labels on the host).
 /// </summary>
 public sealed class CudaSoftmax
 {
@@ -65,14 +65,6 @@ public sealed class CudaSoftmax
         if (labels.Length != n) throw new ArgumentException($"{op}: {labels.Length} labels for a batch of {n} logits");
         if (lossGradient.Length < 1) throw new ArgumentException($"{op}: the loss gradient view is empty");
         _lossBackward((int)((long)n * k), logp, labels, lossGradient, dx, k);
-    }
-
-    /// <summary>Labels a cross-entropy over <paramref name="classes"/> classes accepts: each in [0, classes).</summary>
-    public static void CheckLabels(ReadOnlySpan<int> labels, int classes)
-    {
-        for (int i = 0; i < labels.Length; i++)
-            if ((uint)labels[i] >= (uint)classes)
-                throw new ArgumentException($"cross_entropy: label {labels[i]} at index {i} is out of range: the logits have {classes} classes, labels must be in [0, {classes - 1}]");
     }
 
     private static void Check(string op, int rows, int cols, params ReadOnlySpan<(string Name, long Length)> views)

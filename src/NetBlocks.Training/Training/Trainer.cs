@@ -136,15 +136,19 @@ public sealed class Trainer
         LastCheckpoint = path;
     }
 
-    /// <summary>One SGD step on a batch; returns the loss and counts the correct predictions.</summary>
+    /// <summary>
+    /// One SGD step on a batch; returns the loss and counts the correct predictions. On a GPU the host waits once, for
+    /// the loss (the predictions, queued before it, are ready by then); backward and the update are queued without waiting.
+    /// </summary>
     private double Step(Batch batch, out int correct)
     {
         Optimizer.ZeroGrad();
         var images = OnDevice(batch.Images);
         var logits = Model.Forward(images);
-        correct = CountCorrect(logits, batch.Labels);
+        var predictions = logits.ArgMax(1);
         var loss = F.CrossEntropy(logits, batch.Labels);
         double value = loss.Item();
+        correct = CountCorrect(predictions, batch.Labels);
         if (double.IsFinite(value))
         {
             loss.Backward();
@@ -174,11 +178,14 @@ public sealed class Trainer
             {
                 var images = OnDevice(batch.Images);
                 var logits = model.Forward(images);
+                var predictions = logits.ArgMax(1);
                 var loss = F.CrossEntropy(logits, batch.Labels);
                 lossSum += loss.Item() * batch.Labels.Length;
-                correct += CountCorrect(logits, batch.Labels);
+                var predicted = predictions.ToInt32Array();
+                predictions.Release();
+                correct += CountCorrect(predicted, batch.Labels);
                 seen += batch.Labels.Length;
-                onPredictions?.Invoke(logits.ArgMax(1).ToInt32Array(), batch.Labels);
+                onPredictions?.Invoke(predicted, batch.Labels);
                 logits.Release();
                 batch.Images.Release();
                 if (!ReferenceEquals(images, batch.Images)) images.Release();
@@ -188,9 +195,16 @@ public sealed class Trainer
         return (lossSum / Math.Max(seen, 1), (double)correct / Math.Max(seen, 1));
     }
 
-    private static int CountCorrect(Tensor logits, int[] labels)
+    /// <summary>Correct predictions of a step (the argmax downloaded and released).</summary>
+    private static int CountCorrect(Tensor predictions, int[] labels)
     {
-        var pred = logits.ArgMax(1).ToInt32Array();
+        var predicted = predictions.ToInt32Array();
+        predictions.Release();
+        return CountCorrect(predicted, labels);
+    }
+
+    private static int CountCorrect(int[] pred, int[] labels)
+    {
         int c = 0;
         for (int i = 0; i < labels.Length; i++) if (pred[i] == labels[i]) c++;
         return c;

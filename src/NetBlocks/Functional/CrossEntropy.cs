@@ -9,8 +9,15 @@ public static partial class F
     /// Mean cross-entropy of logits (N, K) against integer labels in [0, K): L = −(1/N) Σᵢ log softmax(xᵢ)[yᵢ],
     /// torch.nn.functional.cross_entropy with reduction='mean'. Fused log-softmax + NLL, numerically stable.
     /// </summary>
-    public static Tensor CrossEntropy(Tensor logits, ReadOnlySpan<int> labels) =>
-        CrossEntropy(logits, LabelsOn(logits, labels));
+    /// <remarks>
+    /// The labels are checked on the host before they are uploaded, so a training step on a GPU does not wait for a
+    /// download of its own labels.
+    /// </remarks>
+    public static Tensor CrossEntropy(Tensor logits, ReadOnlySpan<int> labels)
+    {
+        if (logits.Rank == 2) CheckLabels(labels, logits.Size(1));
+        return CrossEntropy(logits, LabelsOn(logits, labels), labelsChecked: true);
+    }
 
     /// <summary>The labels as an int32 tensor on the logits' device (uploaded when that is not the CPU).</summary>
     private static Tensor LabelsOn(Tensor logits, ReadOnlySpan<int> labels)
@@ -19,8 +26,22 @@ public static partial class F
         return logits.IsMeta ? host : host.To(logits.Device);
     }
 
-    /// <summary>As <see cref="CrossEntropy(Tensor, ReadOnlySpan{int})"/> with the labels an int32 tensor (N).</summary>
-    public static Tensor CrossEntropy(Tensor logits, Tensor labels)
+    /// <summary>
+    /// As <see cref="CrossEntropy(Tensor, ReadOnlySpan{int})"/> with the labels an int32 tensor (N). Labels on a device
+    /// other than the CPU are downloaded to be checked (the device kernels cannot throw; the CPU kernel checks them as it
+    /// computes).
+    /// </summary>
+    public static Tensor CrossEntropy(Tensor logits, Tensor labels) => CrossEntropy(logits, labels, labelsChecked: false);
+
+    /// <summary>Every label in [0, K), or an error naming the first one that is not.</summary>
+    private static void CheckLabels(ReadOnlySpan<int> labels, int classes)
+    {
+        for (int i = 0; i < labels.Length; i++)
+            if ((uint)labels[i] >= (uint)classes)
+                throw new ArgumentException($"cross_entropy: label {labels[i]} at index {i} is out of range: the logits have {classes} classes, labels must be in [0, {classes - 1}]");
+    }
+
+    private static Tensor CrossEntropy(Tensor logits, Tensor labels, bool labelsChecked)
     {
         using var profile = OpProfiler.Scope("CrossEntropy");
         if (logits.Rank != 2) throw new ArgumentException($"cross_entropy: expected logits (N, K), got {ShapeUtil.Format(logits.Shape)}");
@@ -32,16 +53,11 @@ public static partial class F
         if (AnyMeta(logits))
         {
             // a shape pass still refuses labels the real op would (the CPU backend checks them while it computes)
-            if (!labels.IsMeta)
-            {
-                var ls = labels.ToInt32Array();
-                for (int i = 0; i < n; i++)
-                    if ((uint)ls[i] >= (uint)k)
-                        throw new ArgumentException($"cross_entropy: label {ls[i]} at index {i} is out of range: the logits have {k} classes, labels must be in [0, {k - 1}]");
-            }
+            if (!labels.IsMeta && !labelsChecked) CheckLabels(labels.ToInt32Array(), k);
             return Tensor.Meta();
         }
         SameDevice("cross_entropy", logits, labels);
+        if (!labelsChecked && labels.Device.Kind != DeviceKind.Cpu) CheckLabels(labels.ToInt32Array(), k);
         var logp = Tensor.Empty(logits.Device, n, k);
         var y = Tensor.Empty(logits.Device);
         logits.Backend.CrossEntropy(logits, labels, logp, y);

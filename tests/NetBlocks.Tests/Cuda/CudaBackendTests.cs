@@ -16,6 +16,18 @@ public class CudaBackendTests(CudaFixture fixture)
     private Tensor OnDevice(Tensor t) => t.To(_device);
 
     [Fact]
+    public void Cross_entropy_checks_labels_on_the_host_whether_they_come_as_an_array_or_on_the_device()
+    {
+        var logits = OnDevice(Tensor.FromArray(new float[] { 1, 2, 3, 4 }, 2, 2));
+        const string expected = "cross_entropy: label 2 at index 1 is out of range: the logits have 2 classes, labels must be in [0, 1]";
+        Assert.Equal(expected, Assert.Throws<ArgumentException>(() => F.CrossEntropy(logits, new[] { 1, 2 })).Message);
+        Assert.Equal(expected, Assert.Throws<ArgumentException>(() => F.CrossEntropy(logits, OnDevice(Tensor.FromArray(new[] { 1, 2 }, 2)))).Message);
+        Assert.Equal(expected, Assert.Throws<ArgumentException>(() => F.CrossEntropy(Tensor.FromArray(new float[] { 1, 2, 3, 4 }, 2, 2), new[] { 1, 2 })).Message);
+        var cpu = F.CrossEntropy(Tensor.FromArray(new float[] { 1, 2, 3, 4 }, 2, 2), new[] { 1, 0 }).Item();
+        Assert.Equal(cpu, F.CrossEntropy(logits, new[] { 1, 0 }).Item(), 1e-6);
+    }
+
+    [Fact]
     public void Tensors_upload_download_and_refuse_spans_on_the_device()
     {
         var cpu = Tensor.FromArray([1f, -2f, 3f, 4f, 5f, -6f], 2, 3);

@@ -21,6 +21,28 @@ public class CudaBatchNormTests(CudaFixture fixture)
         { 4, 3, 16 },
     };
 
+    [Fact]
+    public void EvaluationStatisticsComeFromTheRunningOnesOnTheDeviceAsOnTheCpu()
+    {
+        const int c = 37;
+        var runningMean = CudaAssert.Random(c, 41);
+        var runningVar = CudaAssert.Random(c, 42, scale: 2f).Select(v => MathF.Abs(v) + 1e-3f).ToArray();
+        var mean = NetBlocks.Tensors.Tensor.Empty(c);
+        var invstd = NetBlocks.Tensors.Tensor.Empty(c);
+        NetBlocks.Backends.CpuBackend.Instance.BatchNormRunningStatistics(NetBlocks.Tensors.Tensor.FromArray(runningMean, c),
+            NetBlocks.Tensors.Tensor.FromArray(runningVar, c), 1e-5f, mean, invstd);
+
+        using var dRunningMean = _gpu.Upload(runningMean);
+        using var dRunningVar = _gpu.Upload(runningVar);
+        using var dMean = _gpu.Rent<float>(c);
+        using var dInvstd = _gpu.Rent<float>(c);
+        _gpu.BatchNorm.RunningStatistics(dRunningMean.View, dRunningVar.View, c, 1e-5f, dMean.View, dInvstd.View);
+        Assert.Equal(mean.ToArray(), dMean.Download());
+        Assert.Equal(invstd.ToArray(), dInvstd.Download());
+        Assert.Contains("cuda batch_norm running statistics: invstd has 3 values for 37 channels",
+            Assert.Throws<ArgumentException>(() => _gpu.BatchNorm.RunningStatistics(dRunningMean.View, dRunningVar.View, c, 1e-5f, dMean.View, dInvstd.View.SubView(0, 3))).Message);
+    }
+
     [Theory]
     [MemberData(nameof(Shapes))]
     public void StatisticsMatchTheCpuAndRepeatBitForBit(int n, int c, int s)

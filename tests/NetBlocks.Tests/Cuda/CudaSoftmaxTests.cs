@@ -58,7 +58,7 @@ public class CudaSoftmaxTests(CudaFixture fixture)
     }
 
     [Fact]
-    public void AnOutOfRangeLabelGivesANaNLossOnTheDeviceAndAnErrorOnTheHost()
+    public void AnOutOfRangeLabelThatReachesTheKernelGivesANaNLoss()
     {
         using var dX = _gpu.Upload(new float[] { 1f, 2f, 3f, 4f });
         using var dLabels = _gpu.Upload(new[] { 1, 2 });
@@ -66,6 +66,5 @@ public class CudaSoftmaxTests(CudaFixture fixture)
         using var dLoss = _gpu.Rent<float>(1);
         _gpu.Softmax.CrossEntropy(dX.View, dLabels.View, dLogp.View, dLoss.View, 2, 2);
         Assert.True(float.IsNaN(dLoss.Download()[0]));
-        Assert.Contains("label 2 at index 1 is out of range", Assert.Throws<ArgumentException>(() => CudaSoftmax.CheckLabels([1, 2], 2)).Message);
     }
 }
