@@ -1,3 +1,5 @@
+using System.Runtime.Intrinsics.X86;
+
 namespace NetBlocks.Kernels;
 
 /// <summary>Shapes of a 2-D convolution: x (N, C, H, W), w (OC, C/groups, KH, KW), y (N, OC, OH, OW).</summary>
@@ -121,6 +123,31 @@ public static unsafe class Convolution
     /// </summary>
     internal static bool? ForceDirect => ExecutionContext.Current.Policy.DirectConvolution;
 
+    /// <summary>Winograd switch of the current context's policy (<see cref="KernelPolicy.Winograd"/>): null, the measured rule; true, wherever it applies; false, never.</summary>
+    internal static bool? ForceWinograd => ExecutionContext.Current.Policy.Winograd;
+
+    /// <summary>Whether <see cref="Forward"/> runs <see cref="Winograd"/> for this shape (see <see cref="WinogradPays"/>).</summary>
+    internal static bool UsesWinogradForward(ConvGeometry g, int threads)
+        => Winograd.CanForward(g) && (ForceWinograd ?? (ForceDirect is null && WinogradPays(Winograd.ForwardShape(g), threads)));
+
+    /// <summary>Whether <see cref="BackwardData"/> runs <see cref="Winograd"/> for this shape: the forward's rule on dy with the channels swapped.</summary>
+    internal static bool UsesWinogradBackwardData(ConvGeometry g, int threads)
+        => Winograd.CanBackwardData(g) && (ForceWinograd ?? (ForceDirect is null && WinogradPays(Winograd.BackwardDataShape(g), threads)));
+
+    /// <summary>
+    /// The Winograd rule, for the convolution the kernel would run (input channels s.C, output channels s.OC, output
+    /// plane s.OH × s.OW): on AVX-512 machines (elsewhere the transforms run lane by lane), when both channel counts are
+    /// at least <see cref="WinogradMinChannels"/> (with fewer, the transforms and the GEMMs' short depth cost more than
+    /// the multiplications saved), the output plane at least <see cref="WinogradMinPlane"/> per axis, and at least one
+    /// work item per thread.
+    /// </summary>
+    internal static bool WinogradPays(Winograd.Shape s, int threads)
+        => Avx512F.IsSupported && s.C >= WinogradMinChannels && s.OC >= WinogradMinChannels
+           && s.OH >= WinogradMinPlane && s.OW >= WinogradMinPlane && Winograd.WorkItems(s) >= threads;
+
+    internal const int WinogradMinChannels = 16;
+    internal const int WinogradMinPlane = 4;
+
     /// <summary>Whether <see cref="Forward"/> runs <see cref="DirectConvolution"/> for this shape (see <see cref="DirectPays"/>).</summary>
     internal static bool UsesDirectForward(ConvGeometry g, int threads)
         => !g.IsPointwise && DirectConvolution.CanForward(g) && (ForceDirect ?? DirectPays(g.N, g.Groups, g.CoutPerGroup, threads));
@@ -157,6 +184,12 @@ public static unsafe class Convolution
         g.Validate("conv2d");
         CheckBuffers("conv2d", (nameof(x), x, xOff, g.InputElements), (nameof(w), w, wOff, g.WeightElements),
             (nameof(bias), bias, biasOff, g.OC), (nameof(y), y, yOff, g.OutputElements));
+        if (UsesWinogradForward(g, threads))
+        {
+            fixed (float* px = x, pw = w, py = y, pb = bias)
+                Winograd.Forward(px + xOff, pw + wOff, pb == null ? null : pb + biasOff, py + yOff, g, threads);
+            return;
+        }
         if (UsesDirectForward(g, threads))
         {
             fixed (float* px = x, pw = w, py = y, pb = bias)
@@ -182,6 +215,12 @@ public static unsafe class Convolution
         g.Validate("conv2d backward (input)");
         CheckBuffers("conv2d backward (input)", (nameof(dy), dy, dyOff, g.OutputElements), (nameof(w), w, wOff, g.WeightElements),
             (nameof(dx), dx, dxOff, g.InputElements));
+        if (UsesWinogradBackwardData(g, threads))
+        {
+            fixed (float* pdy = dy, pw = w, pdx = dx)
+                Winograd.BackwardData(pdy + dyOff, pw + wOff, pdx + dxOff, g, threads);
+            return;
+        }
         if (UsesDirectBackwardData(g, threads))
         {
             fixed (float* pdy = dy, pw = w, pdx = dx)
