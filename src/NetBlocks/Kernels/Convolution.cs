@@ -55,6 +55,11 @@ public readonly record struct ConvGeometry(int N, int C, int H, int W, int OC, i
 /// it applies (see <see cref="DirectPays"/>), and the weight gradient runs <see cref="DirectWeightGradient"/> (see
 /// <see cref="UsesDirectWeight"/>).
 /// </para>
+/// <para>
+/// Before either, 3×3 stride-1 ungrouped convolutions with enough channels and a large enough plane run
+/// <see cref="Winograd"/> F(2×2, 3×3) for the forward pass and the input gradient (see <see cref="WinogradPays"/>);
+/// the weight gradient stays on the direct kernel.
+/// </para>
 /// </summary>
 public static unsafe class Convolution
 {
@@ -137,16 +142,23 @@ public static unsafe class Convolution
     /// <summary>
     /// The Winograd rule, for the convolution the kernel would run (input channels s.C, output channels s.OC, output
     /// plane s.OH × s.OW): on AVX-512 machines (elsewhere the transforms run lane by lane), when both channel counts are
-    /// at least <see cref="WinogradMinChannels"/> (with fewer, the transforms and the GEMMs' short depth cost more than
-    /// the multiplications saved), the output plane at least <see cref="WinogradMinPlane"/> per axis, and at least one
-    /// work item per thread.
+    /// at least <see cref="WinogradMinChannels"/>, the output plane at least <see cref="WinogradMinPlane"/> per axis, and
+    /// there is at least one work item per thread. Below that the direct kernel is faster: the transforms cost about as
+    /// much as the GEMMs on few channels, and on small planes most of a 16-tile vector is empty.
+    /// <para>
+    /// Measured (2-core Zen 5, batch 128, one thread, process CPU time of forward / input gradient, Winograd forced on
+    /// against the direct kernel, alternating 3 rounds in one process, `conv-quick --net vgg96 --ab-winograd 3 --ab-cpu`,
+    /// on a machine at load average ~20, so to be confirmed on a quiet one), direct / Winograd: 64→64 @24 1.18 / 1.16,
+    /// 128→128 @12 1.02 / 1.11, 64→128 @12 1.03 / 0.95; not taken: 32→64 @24 1.00 / 0.80, 16→32 @48 0.81 / 0.61,
+    /// 128→128 @6 0.79 / 0.86, 1→16 @96 0.54 / 0.36.
+    /// </para>
     /// </summary>
     internal static bool WinogradPays(Winograd.Shape s, int threads)
         => Avx512F.IsSupported && s.C >= WinogradMinChannels && s.OC >= WinogradMinChannels
            && s.OH >= WinogradMinPlane && s.OW >= WinogradMinPlane && Winograd.WorkItems(s) >= threads;
 
-    internal const int WinogradMinChannels = 16;
-    internal const int WinogradMinPlane = 4;
+    internal const int WinogradMinChannels = 64;
+    internal const int WinogradMinPlane = 12;
 
     /// <summary>Whether <see cref="Forward"/> runs <see cref="DirectConvolution"/> for this shape (see <see cref="DirectPays"/>).</summary>
     internal static bool UsesDirectForward(ConvGeometry g, int threads)

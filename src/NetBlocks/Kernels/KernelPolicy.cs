@@ -35,7 +35,7 @@ public sealed record KernelPolicy
     /// </summary>
     public bool? Winograd { get; init; }
 
-    /// <summary>Bytes of a Winograd work item's transformed input and products (U and M) aimed for: the tile rows per item.</summary>
+    /// <summary>Bytes of a Winograd work item's transformed input and products (U and M) aimed for: the tiles per item (a multiple of 32).</summary>
     public int WinogradBlockBytes { get; init => field = AtLeast(value, 4); } = 1024 * 1024;
 
     /// <summary>Run Winograd's transforms lane by lane even on AVX-512 (tests: the portable path gives the same bits).</summary>

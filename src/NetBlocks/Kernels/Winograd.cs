@@ -7,15 +7,17 @@ namespace NetBlocks.Kernels;
 /// <summary>
 /// Winograd F(2×2, 3×3) convolution for 3×3, stride-1, ungrouped layers with padding 0, 1 or 2: each 2×2 block of
 /// outputs costs 16 multiplications per (input, output) channel pair instead of 36 (2.25× fewer), at the price of
-/// transforms and a slightly larger rounding error (the transforms add and subtract up to nine inputs before the products).
+/// transforms, and with a rounding that differs from a direct sum's (the transforms add and subtract up to nine values
+/// before and after the products; measured about as large as the direct kernel's error on the tests' shapes).
 /// <para>
-/// Per call the weights are transformed once, V = G g Gᵀ, laid out [16][C_out][C_in]. The output's 2×2 tiles are taken
-/// a tile row at a time (the tile rows of every sample, in order), and a block of consecutive tile rows, sized for the
-/// caches, is one work item: its input tiles are transformed, U = Bᵀ d B laid out [16][C_in][tiles] (from a zero-padded
-/// copy of each input plane's rows), then 16 single-threaded GEMMs M[ξ] = V[ξ] · U[ξ] (<see cref="Gemm.Sgemm"/>,
-/// C_out × tiles × C_in) and the output transform Y = Aᵀ M A with the bias, edge tiles clipped to the output plane.
-/// The transforms run 16 tiles at a time on AVX-512 (one vector per tile element, even/odd columns split with
-/// permutes) and lane by lane elsewhere, with the same additions in the same order, so both give the same bits.
+/// Per call the weights are transformed once, V = G g Gᵀ, laid out [16][C_out][C_in]. The output's 2×2 tiles are
+/// numbered sample by sample, row by row, and a block of consecutive tiles (a multiple of 32, the GEMM's register block,
+/// sized so that its U and M stay near <see cref="KernelPolicy.WinogradBlockBytes"/>) is one work item: its input tiles
+/// are transformed, U = Bᵀ d B laid out [16][C_in][tiles] (from a zero-padded copy of the rows of each input plane they
+/// read), then 16 single-threaded GEMMs M[ξ] = V[ξ] · U[ξ] (<see cref="Gemm.Sgemm"/>, C_out × tiles × C_in) and the
+/// output transform Y = Aᵀ M A with the bias, edge tiles clipped to the output plane. The transforms run 16 tiles of a
+/// tile row at a time on AVX-512 (one vector per tile element, even and odd columns split with permutes) and lane by
+/// lane elsewhere, with the same additions in the same order, so both give the same bits.
 /// </para>
 /// <para>
 /// The blocks depend on the shapes and the policy only, never on the thread count, and each output element is computed
@@ -45,19 +47,21 @@ internal static unsafe class Winograd
         public int OW => W + 2 * P - 2;
         public int TilesH => (OH + 1) / 2;
         public int TilesW => (OW + 1) / 2;
-        /// <summary>Groups of 16 tiles along a tile row.</summary>
-        public int Chunks => (TilesW + 15) / 16;
-        /// <summary>The padded plane: P zero rows and columns before the input, zeros after it up to every chunk's last read.</summary>
-        public int Wp => 32 * Chunks + 2;
+        /// <summary>The padded plane: P zero rows and columns before the input, zeros after it up to the last read of a group of 16 tiles starting at any tile.</summary>
+        public int Wp => 2 * TilesW + 34;
         public int Hp => 2 * TilesH + 2;
-        /// <summary>Tile rows of the whole batch.</summary>
-        public int TileRows => N * TilesH;
+        public int TilesPerSample => TilesH * TilesW;
+        /// <summary>Tiles of the whole batch.</summary>
+        public long Tiles => (long)N * TilesPerSample;
 
-        /// <summary>Tile rows per work item: U and M of a block (64·(C + OC) bytes per tile) near the policy's budget, at least one row.</summary>
-        public int RowsPerBlock(int budgetBytes)
+        /// <summary>
+        /// Tiles per work item: U and M of a block (64·(C + OC) bytes per tile) near the policy's budget, in whole
+        /// multiples of 32 (the GEMM's register block) and at least 32.
+        /// </summary>
+        public int TilesPerBlock(int budgetBytes)
         {
-            long perRow = 64L * (C + OC) * TilesW;
-            return (int)Math.Clamp(budgetBytes / perRow, 1, Math.Max(1, TileRows));
+            long perTile = 64L * (C + OC);
+            return (int)Math.Max(32, budgetBytes / perTile / 32 * 32);
         }
     }
 
@@ -70,8 +74,8 @@ internal static unsafe class Winograd
     /// <summary>Work items (blocks of tile rows) a call of shape s splits into under the current policy.</summary>
     internal static int WorkItems(Shape s)
     {
-        int rows = s.RowsPerBlock(BlockBytes);
-        return (s.TileRows + rows - 1) / rows;
+        int tiles = s.TilesPerBlock(BlockBytes);
+        return (int)((s.Tiles + tiles - 1) / tiles);
     }
 
     /// <summary>y = conv(x, w) + bias, y overwritten. Requires <see cref="CanForward"/>.</summary>
@@ -89,14 +93,14 @@ internal static unsafe class Winograd
     private static void Run(float* x, float* w, bool transpose, float* bias, float* y, Shape s, int threads)
     {
         float[] v = WeightScratch(16 * s.OC * s.C);
-        int rows = s.RowsPerBlock(BlockBytes), blocks = WorkItems(s);
+        int tiles = s.TilesPerBlock(BlockBytes), blocks = WorkItems(s);
         fixed (float* pv = v)
         {
             var weights = new WeightBody { W = w, V = pv, OC = s.OC, C = s.C, Transpose = transpose };
             Threading.For(s.OC, ref weights, threads);
             var body = new Body
             {
-                X = x, V = pv, Bias = bias, Y = y, S = s, Rows = rows, Path = Gemm.ForcedPath,
+                X = x, V = pv, Bias = bias, Y = y, S = s, BlockTiles = tiles, Path = Gemm.ForcedPath,
                 Vector = Avx512F.IsSupported && !ExecutionContext.Current.Policy.WinogradScalarTransforms,
             };
             Threading.For(blocks, ref body, threads);
@@ -151,12 +155,12 @@ internal static unsafe class Winograd
         }
     }
 
-    /// <summary>One block of consecutive tile rows: input transform, 16 GEMMs, output transform.</summary>
+    /// <summary>One block of consecutive tiles (in the order sample, tile row, tile column): input transform, 16 GEMMs, output transform.</summary>
     private struct Body : IParallelBody
     {
         public float* X, V, Bias, Y;
         public Shape S;
-        public int Rows;
+        public int BlockTiles;
         public GemmPath Path;
         /// <summary>Transforms 16 tiles at a time on AVX-512, else lane by lane.</summary>
         public bool Vector;
@@ -165,36 +169,43 @@ internal static unsafe class Winograd
         public readonly void Invoke(int block)
         {
             var s = S;
-            int r0 = block * Rows, r1 = Math.Min(s.TileRows, r0 + Rows);
-            int tiles = (r1 - r0) * s.TilesW;
-            // 16 floats of slack: the output transform reads whole vectors past a tile row's last tile
+            long k0 = (long)block * BlockTiles, k1 = Math.Min(s.Tiles, k0 + BlockTiles);
+            int tiles = (int)(k1 - k0);
+            // 16 floats of slack: the output transform reads whole vectors past the block's last tile
             float[] u = UScratch(16 * s.C * tiles + 16), m = MScratch(16 * s.OC * tiles + 16);
             float[] pad = PadScratch(s);
             fixed (float* pu = u, pm = m, pp = pad)
             {
-                for (int gr = r0; gr < r1;)
+                // runs of the block's tiles within one sample
+                for (long k = k0; k < k1;)
                 {
-                    int n = gr / s.TilesH, th0 = gr % s.TilesH, th1 = Math.Min(s.TilesH, th0 + (r1 - gr));
-                    Inputs(n, th0, th1, pp, pu + (long)(gr - r0) * s.TilesW, tiles);
-                    gr += th1 - th0;
+                    int n = (int)(k / s.TilesPerSample);
+                    long end = Math.Min(k1, (long)(n + 1) * s.TilesPerSample);
+                    Inputs(n, (int)(k - (long)n * s.TilesPerSample), (int)(end - (long)n * s.TilesPerSample), pp, pu + (k - k0), tiles);
+                    k = end;
                 }
                 for (int xi = 0; xi < 16; xi++)
                     Gemm.Sgemm(Path, 1, false, false, s.OC, tiles, s.C, 1f, V + (long)xi * s.OC * s.C, s.C,
                         pu + (long)xi * s.C * tiles, tiles, 0f, pm + (long)xi * s.OC * tiles, tiles);
-                for (int gr = r0; gr < r1;)
+                for (long k = k0; k < k1;)
                 {
-                    int n = gr / s.TilesH, th0 = gr % s.TilesH, th1 = Math.Min(s.TilesH, th0 + (r1 - gr));
-                    Outputs(n, th0, th1, pm + (long)(gr - r0) * s.TilesW, tiles);
-                    gr += th1 - th0;
+                    int n = (int)(k / s.TilesPerSample);
+                    long end = Math.Min(k1, (long)(n + 1) * s.TilesPerSample);
+                    Outputs(n, (int)(k - (long)n * s.TilesPerSample), (int)(end - (long)n * s.TilesPerSample), pm + (k - k0), tiles);
+                    k = end;
                 }
             }
         }
 
-        /// <summary>U of tile rows [th0, th1) of sample n, every input channel: u points at the first tile's column, rows of U are <paramref name="tiles"/> apart.</summary>
-        private readonly void Inputs(int n, int th0, int th1, float* pad, float* u, int tiles)
+        /// <summary>
+        /// U of tiles [t0, t1) of sample n (numbered row by row), every input channel: u points at tile t0's column, rows
+        /// of U are <paramref name="tiles"/> apart.
+        /// </summary>
+        private readonly void Inputs(int n, int t0, int t1, float* pad, float* u, int tiles)
         {
             var s = S;
             nint wp = s.Wp, xiStride = (nint)s.C * tiles;
+            int th0 = t0 / s.TilesW, th1 = (t1 - 1) / s.TilesW + 1;
             int ihLo = Math.Max(0, 2 * th0 - s.P), ihHi = Math.Min(s.H, 2 * th1 + 2 - s.P);
             for (int c = 0; c < s.C; c++)
             {
@@ -202,38 +213,46 @@ internal static unsafe class Winograd
                 // the rows these tiles read, at row ih + P and column P of the padded plane (the rest of it stays zero)
                 for (int ih = ihLo; ih < ihHi; ih++)
                     new ReadOnlySpan<float>(plane + (long)ih * s.W, s.W).CopyTo(new Span<float>(pad + (ih + s.P) * wp + s.P, s.W));
-                float* uc = u + (long)c * tiles;
+                float* uc = u + (long)c * tiles - t0;
                 for (int th = th0; th < th1; th++)
-                for (int chunk = 0; chunk < s.Chunks; chunk++)
                 {
-                    int count = Math.Min(16, s.TilesW - 16 * chunk);
-                    float* src = pad + 2 * th * wp + 32 * chunk;
-                    float* dst = uc + (th - th0) * s.TilesW + 16 * chunk;
-                    if (Vector) InputTiles16(src, wp, dst, xiStride, count);
-                    else InputTilesScalar(src, wp, dst, xiStride, count);
+                    int twEnd = Math.Min(s.TilesW, t1 - th * s.TilesW);
+                    for (int tw = Math.Max(0, t0 - th * s.TilesW); tw < twEnd; tw += 16)
+                    {
+                        int count = Math.Min(16, twEnd - tw);
+                        float* src = pad + 2 * th * wp + 2 * tw;
+                        float* dst = uc + th * s.TilesW + tw;
+                        if (Vector) InputTiles16(src, wp, dst, xiStride, count);
+                        else InputTilesScalar(src, wp, dst, xiStride, count);
+                    }
                 }
             }
         }
 
-        /// <summary>Y of tile rows [th0, th1) of sample n, every output channel, from M (m at the first tile's column).</summary>
-        private readonly void Outputs(int n, int th0, int th1, float* m, int tiles)
+        /// <summary>Y of tiles [t0, t1) of sample n, every output channel, from M (m at tile t0's column).</summary>
+        private readonly void Outputs(int n, int t0, int t1, float* m, int tiles)
         {
             var s = S;
             nint xiStride = (nint)s.OC * tiles;
+            int th0 = t0 / s.TilesW, th1 = (t1 - 1) / s.TilesW + 1;
+            bool hasBias = Bias != null;
             for (int o = 0; o < s.OC; o++)
             {
                 float* yPlane = Y + ((long)n * s.OC + o) * s.OH * s.OW;
-                float* mo = m + (long)o * tiles;
-                bool hasBias = Bias != null;
+                float* mo = m + (long)o * tiles - t0;
                 float b = hasBias ? Bias[o] : 0f;
                 for (int th = th0; th < th1; th++)
-                for (int chunk = 0; chunk < s.Chunks; chunk++)
                 {
-                    int cols = Math.Min(32, s.OW - 32 * chunk), rows = Math.Min(2, s.OH - 2 * th);
-                    float* src = mo + (th - th0) * s.TilesW + 16 * chunk;
-                    float* dst = yPlane + (long)2 * th * s.OW + 32 * chunk;
-                    if (Vector) OutputTiles16(src, xiStride, hasBias, b, dst, s.OW, cols, rows);
-                    else OutputTilesScalar(src, xiStride, hasBias, b, dst, s.OW, cols, rows);
+                    int twEnd = Math.Min(s.TilesW, t1 - th * s.TilesW), rows = Math.Min(2, s.OH - 2 * th);
+                    for (int tw = Math.Max(0, t0 - th * s.TilesW); tw < twEnd; tw += 16)
+                    {
+                        // the group's tiles, clipped to the plane: 2 columns each, the last one maybe 1
+                        int cols = Math.Min(2 * Math.Min(16, twEnd - tw), s.OW - 2 * tw);
+                        float* src = mo + th * s.TilesW + tw;
+                        float* dst = yPlane + (long)2 * th * s.OW + 2 * tw;
+                        if (Vector) OutputTiles16(src, xiStride, hasBias, b, dst, s.OW, cols, rows);
+                        else OutputTilesScalar(src, xiStride, hasBias, b, dst, s.OW, cols, rows);
+                    }
                 }
             }
         }

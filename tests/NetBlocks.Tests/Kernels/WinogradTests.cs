@@ -175,7 +175,7 @@ public class WinogradTests
     public void PolicySwitchForcesEitherPath()
     {
         var small = new ConvGeometry(2, 1, 12, 12, 16, 3, 3, 1, 1, 1);   // one input channel: the rule says no
-        var vgg = new ConvGeometry(4, 32, 12, 12, 32, 3, 3, 1, 1, 1);    // the rule says yes (on AVX-512)
+        var vgg = new ConvGeometry(4, 64, 12, 12, 64, 3, 3, 1, 1, 1);    // the rule says yes (on AVX-512)
         using (var on = new ExecutionContext(2, new KernelPolicy { Winograd = true }))
         using (on.Enter())
         {
@@ -207,22 +207,26 @@ public class WinogradTests
     }
 
     /// <summary>
-    /// The rule (on AVX-512): VGG's 3×3 layers from 16 channels on take Winograd both ways; its first layer (one input
-    /// channel) not forward, but its input gradient would have 16 input channels and one output channel: not either;
-    /// grouped, strided, 1×1 and 5×5 never; nothing while the direct or im2col path is forced; nothing without AVX-512.
+    /// The rule (on AVX-512): both channel counts at least 64 and a plane of at least 12×12 (vgg11/4 at 96: 64→64 @24,
+    /// 64→128 @12 and 128→128 @12 both ways); not its first layer (one input channel), nor fewer channels, nor 6×6 planes,
+    /// nor NiN's 256→384 at 4×4 (all measured slower than the direct kernel); grouped, strided, 1×1 and 5×5 never;
+    /// nothing while the direct or im2col path is forced; nothing without AVX-512.
     /// </summary>
     [Theory]
-    [InlineData(128, 16, 48, 48, 32, 3, 1, 1, 1, true, true)]     // vgg11/4 @96, 16→32 at 48×48
-    [InlineData(128, 128, 6, 6, 128, 3, 1, 1, 1, true, true)]     // 128→128 at 6×6
-    [InlineData(128, 1, 96, 96, 16, 3, 1, 1, 1, false, false)]    // VGG's first layer: one input channel
-    [InlineData(128, 256, 4, 4, 384, 3, 1, 1, 1, true, true)]     // NiN's 256→384 at 4×4
-    [InlineData(128, 8, 24, 24, 16, 3, 1, 1, 1, false, false)]    // 8 input channels (and 8 outputs of the input gradient)
-    [InlineData(128, 80, 12, 12, 80, 3, 1, 1, 5, false, false)]   // RegNet: grouped
-    [InlineData(128, 32, 48, 48, 32, 3, 2, 1, 2, false, false)]   // RegNet: strided, grouped
-    [InlineData(128, 1, 32, 32, 32, 3, 2, 1, 1, false, false)]    // regnetx32's stem: stride 2
-    [InlineData(128, 64, 24, 24, 64, 1, 1, 0, 1, false, false)]   // 1×1
-    [InlineData(128, 96, 10, 10, 256, 5, 1, 2, 1, false, false)]  // NiN's 5×5
-    [InlineData(128, 64, 2, 2, 64, 3, 1, 1, 1, false, false)]     // 2×2 plane
+    [InlineData(128, 64, 24, 24, 64, 3, 1, 1, 1, true, true)]      // vgg11/4 @96: 64→64 at 24×24
+    [InlineData(128, 64, 12, 12, 128, 3, 1, 1, 1, true, true)]     // 64→128 at 12×12 (its input gradient 128→64)
+    [InlineData(128, 128, 12, 12, 128, 3, 1, 1, 1, true, true)]    // 128→128 at 12×12
+    [InlineData(1, 128, 24, 24, 128, 3, 1, 1, 1, true, true)]      // one sample: the work items are blocks of its tiles
+    [InlineData(128, 32, 24, 24, 64, 3, 1, 1, 1, false, false)]    // 32 input channels (its input gradient: 32 outputs)
+    [InlineData(128, 16, 48, 48, 32, 3, 1, 1, 1, false, false)]    // 16→32 at 48×48
+    [InlineData(128, 128, 6, 6, 128, 3, 1, 1, 1, false, false)]    // 128→128 at 6×6
+    [InlineData(128, 1, 96, 96, 16, 3, 1, 1, 1, false, false)]     // VGG's first layer: one input channel
+    [InlineData(128, 256, 4, 4, 384, 3, 1, 1, 1, false, false)]    // NiN's 256→384 at 4×4
+    [InlineData(128, 80, 12, 12, 80, 3, 1, 1, 5, false, false)]    // RegNet: grouped
+    [InlineData(128, 64, 48, 48, 64, 3, 2, 1, 2, false, false)]    // RegNet: strided, grouped
+    [InlineData(128, 1, 32, 32, 32, 3, 2, 1, 1, false, false)]     // regnetx32's stem: stride 2
+    [InlineData(128, 64, 24, 24, 64, 1, 1, 0, 1, false, false)]    // 1×1
+    [InlineData(128, 96, 12, 12, 256, 5, 1, 2, 1, false, false)]   // 5×5
     public void DispatchRule(int n, int c, int h, int w, int oc, int k, int s, int p, int g, bool forward, bool backward)
     {
         var geo = new ConvGeometry(n, c, h, w, oc, k, k, s, p, g);
@@ -239,6 +243,38 @@ public class WinogradTests
             Assert.False(Convolution.UsesWinogradForward(geo, 2));
             Assert.False(Convolution.UsesWinogradBackwardData(geo, 2));
         }
+    }
+
+    /// <summary>
+    /// Which layers of the zoo's networks the rule gives Winograd (batch 128, 2 threads): vgg11/4 at 96 its 64→64 @24,
+    /// 64→128 @12 and 128→128 @12 layers (forward and input gradient), at 32 none; none of NiN's; none of regnetx32's at
+    /// 32 (the README's main job: its model file stays the same) or at 96 (grouped 3×3 layers and a strided stem).
+    /// </summary>
+    [Theory]
+    [InlineData("vgg11/4", 96, "64→64@24 64→128@12 128→128@12")]
+    [InlineData("vgg11/4", 32, "")]
+    [InlineData("nin", 96, "")]
+    [InlineData("regnetx32", 32, "")]
+    [InlineData("regnetx32", 96, "")]
+    public void TheRuleOnTheZoosNetworks(string model, int size, string expected)
+    {
+        var net = NetBlocks.Models.ModelZoo.Create(model, new NetBlocks.Models.ModelOptions(1, 10));
+        var trace = NetBlocks.Analysis.ShapeTrace.Run(net, [128, 1, size, size]);
+        var taken = new List<string>();
+        using var context = new ExecutionContext(2, KernelPolicy.Default);
+        using (context.Enter())
+        {
+            foreach (var call in trace.Calls)
+            {
+                if (call.Module is not NetBlocks.Nn.Conv2d conv) continue;
+                var geo = new ConvGeometry(call.Input[0], call.Input[1], call.Input[2], call.Input[3], conv.OutChannels,
+                    conv.KernelSize, conv.KernelSize, conv.Stride, conv.Padding, conv.Groups);
+                bool forward = Convolution.UsesWinogradForward(geo, 2), backward = Convolution.UsesWinogradBackwardData(geo, 2);
+                Assert.Equal(forward, backward); // VGG's layers that take it take it both ways
+                if (forward) taken.Add($"{geo.C}→{geo.OC}@{geo.H}");
+            }
+        }
+        Assert.Equal(Avx512F.IsSupported ? expected : "", string.Join(" ", taken));
     }
 
     /// <summary>|expected − actual| ≤ <see cref="Tolerance"/> · (1 + |expected|), naming the first element that is not.</summary>
