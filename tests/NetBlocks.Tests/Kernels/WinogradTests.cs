@@ -245,6 +245,20 @@ public class WinogradTests
         }
     }
 
+    /// <summary>The PyTorch 1.13 fixture of a 3×3 stride-1 padding-1 convolution (forward and every gradient) with Winograd forced on, at the fixture tests' own tolerance.</summary>
+    [Fact]
+    public void TheTorchFixtureMatchesWithWinogradForcedOn()
+    {
+        using var context = new ExecutionContext(2, new KernelPolicy { Winograd = true });
+        using var inForce = context.Enter();
+        var geo = new ConvGeometry(2, 3, 7, 6, 4, 3, 3, 1, 1, 1); // the fixture's shapes
+        Assert.True(Convolution.UsesWinogradForward(geo, 2));
+        Assert.True(Convolution.UsesWinogradBackwardData(geo, 2));
+        TorchCheck.Op("conv2d_k3_s1_p1",
+            (f, t) => NetBlocks.Functional.F.Conv2d(t[0], t[1], t[2], f.MetaInt("stride"), f.MetaInt("padding"), f.MetaInt("groups")),
+            "input", "param.weight", "param.bias");
+    }
+
     /// <summary>
     /// Which layers of the zoo's networks the rule gives Winograd (batch 128, 2 threads): vgg11/4 at 96 its 64→64 @24,
     /// 64→128 @12 and 128→128 @12 layers (forward and input gradient), at 32 none; none of NiN's; none of regnetx32's at
