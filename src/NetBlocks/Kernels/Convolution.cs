@@ -142,24 +142,24 @@ public static unsafe class Convolution
     /// <summary>
     /// The Winograd rule, for the convolution the kernel would run (input channels s.C, output channels s.OC, output
     /// plane s.OH × s.OW): on AVX-512 machines (elsewhere the transforms run lane by lane), when both channel counts are
-    /// at least <see cref="WinogradMinChannels"/> and the kernel's output channels at least its input channels, the output
-    /// plane at least <see cref="WinogradMinPlane"/> per axis, and at least one work item per thread. Elsewhere the direct
-    /// kernel measured faster: on few channels the transforms cost about as much as the GEMMs, on small planes most of a
-    /// 16-tile vector is empty, and with fewer outputs than inputs (the input gradient of a widening layer) it lost too.
+    /// at least <see cref="WinogradMinChannels"/>, the output plane at least <see cref="WinogradMinPlane"/> per axis, and
+    /// there is at least one work item per thread. Elsewhere the direct kernel measured faster: on fewer channels the
+    /// transforms cost about as much as the GEMMs save, and on small planes most of a 16-tile vector is empty (and on odd
+    /// ones the clipped edge tiles waste a further quarter).
     /// <para>
-    /// Measured (2-core Zen 5, batch 128, one thread, process CPU time, Winograd forced on against the direct kernel,
-    /// alternating in one process, `conv-quick --net vgg96 --ab-winograd 5 --ab-cpu`, two runs on a machine at load
-    /// average 8–20, so to be confirmed on a quiet one), direct / Winograd time, forward and input gradient:
-    /// 64→64 @24 1.17–1.18 / 1.12–1.16, 128→128 @12 1.02–1.04 / 1.03–1.11, 64→128 @12 1.02–1.03 / 0.86–0.95 (its input
-    /// gradient, 128 → 64 channels, is not taken); not taken: 32→64 @24 1.00–1.06 / 0.80–0.91, 16→32 @48 0.78–0.81 /
-    /// 0.61–0.70, 128→128 @6 0.67–0.79 / 0.73–0.86, 1→16 @96 0.54 / 0.36–0.38, NiN's 256→384 @4 0.78–0.81 / 0.74–0.78.
+    /// Measured on a quiet 2-core Zen 5 (batch 128, 2 threads, wall time, Winograd forced on against the direct kernel,
+    /// alternating 5 rounds in one process: `conv-quick --net vgg96 --ab-winograd 5`), direct / Winograd time, forward
+    /// and input gradient: 32→64 @24 1.14 / 1.08, 32→32 @24 1.04 / 1.05, 64→64 @24 1.23 / 1.24, 64→128 @12 1.17 / 1.18,
+    /// 128→128 @12 1.31 / 1.27; not taken: 1→16 @96 0.52 / 0.59, 16→32 @48 0.89 / 0.89, 16→32 @16 0.91 / 0.92,
+    /// 32→64 @8 0.84 / 0.87, 64→64 @8 1.03 / 1.00, 64→128 @7 0.83 / 0.87, 128→128 @7 0.95 / 0.95, 128→128 @6
+    /// 1.06 / 1.07, NiN's 256→384 @4 0.89 / 0.92.
     /// </para>
     /// </summary>
     internal static bool WinogradPays(Winograd.Shape s, int threads)
-        => Avx512F.IsSupported && s.C >= WinogradMinChannels && s.OC >= s.C
+        => Avx512F.IsSupported && s.C >= WinogradMinChannels && s.OC >= WinogradMinChannels
            && s.OH >= WinogradMinPlane && s.OW >= WinogradMinPlane && Winograd.WorkItems(s) >= threads;
 
-    internal const int WinogradMinChannels = 64;
+    internal const int WinogradMinChannels = 32;
     internal const int WinogradMinPlane = 12;
 
     /// <summary>Whether <see cref="Forward"/> runs <see cref="DirectConvolution"/> for this shape (see <see cref="DirectPays"/>).</summary>

@@ -172,7 +172,10 @@ internal static unsafe class Winograd
             long k0 = (long)block * BlockTiles, k1 = Math.Min(s.Tiles, k0 + BlockTiles);
             int tiles = (int)(k1 - k0);
             // 16 floats of slack: the output transform reads whole vectors past the block's last tile
-            float[] u = UScratch(16 * s.C * tiles + 16), m = MScratch(16 * s.OC * tiles + 16);
+            // U[ξ] and M[ξ] one cache line more than their size apart: at sizes a multiple of 4 KiB the transforms' 16
+            // streams would all fall in the same L1 sets
+            int uStride = s.C * tiles + XiPad, mStride = s.OC * tiles + XiPad;
+            float[] u = UScratch(16 * uStride + 16), m = MScratch(16 * mStride + 16);
             float[] pad = PadScratch(s);
             fixed (float* pu = u, pm = m, pp = pad)
             {
@@ -181,17 +184,17 @@ internal static unsafe class Winograd
                 {
                     int n = (int)(k / s.TilesPerSample);
                     long end = Math.Min(k1, (long)(n + 1) * s.TilesPerSample);
-                    Inputs(n, (int)(k - (long)n * s.TilesPerSample), (int)(end - (long)n * s.TilesPerSample), pp, pu + (k - k0), tiles);
+                    Inputs(n, (int)(k - (long)n * s.TilesPerSample), (int)(end - (long)n * s.TilesPerSample), pp, pu + (k - k0), tiles, uStride);
                     k = end;
                 }
                 for (int xi = 0; xi < 16; xi++)
                     Gemm.Sgemm(Path, 1, false, false, s.OC, tiles, s.C, 1f, V + (long)xi * s.OC * s.C, s.C,
-                        pu + (long)xi * s.C * tiles, tiles, 0f, pm + (long)xi * s.OC * tiles, tiles);
+                        pu + (long)xi * uStride, tiles, 0f, pm + (long)xi * mStride, tiles);
                 for (long k = k0; k < k1;)
                 {
                     int n = (int)(k / s.TilesPerSample);
                     long end = Math.Min(k1, (long)(n + 1) * s.TilesPerSample);
-                    Outputs(n, (int)(k - (long)n * s.TilesPerSample), (int)(end - (long)n * s.TilesPerSample), pm + (k - k0), tiles);
+                    Outputs(n, (int)(k - (long)n * s.TilesPerSample), (int)(end - (long)n * s.TilesPerSample), pm + (k - k0), tiles, mStride);
                     k = end;
                 }
             }
@@ -201,10 +204,10 @@ internal static unsafe class Winograd
         /// U of tiles [t0, t1) of sample n (numbered row by row), every input channel: u points at tile t0's column, rows
         /// of U are <paramref name="tiles"/> apart.
         /// </summary>
-        private readonly void Inputs(int n, int t0, int t1, float* pad, float* u, int tiles)
+        private readonly void Inputs(int n, int t0, int t1, float* pad, float* u, int tiles, nint xiStride)
         {
             var s = S;
-            nint wp = s.Wp, xiStride = (nint)s.C * tiles;
+            nint wp = s.Wp;
             int th0 = t0 / s.TilesW, th1 = (t1 - 1) / s.TilesW + 1;
             int ihLo = Math.Max(0, 2 * th0 - s.P), ihHi = Math.Min(s.H, 2 * th1 + 2 - s.P);
             for (int c = 0; c < s.C; c++)
@@ -230,10 +233,9 @@ internal static unsafe class Winograd
         }
 
         /// <summary>Y of tiles [t0, t1) of sample n, every output channel, from M (m at tile t0's column).</summary>
-        private readonly void Outputs(int n, int t0, int t1, float* m, int tiles)
+        private readonly void Outputs(int n, int t0, int t1, float* m, int tiles, nint xiStride)
         {
             var s = S;
-            nint xiStride = (nint)s.OC * tiles;
             int th0 = t0 / s.TilesW, th1 = (t1 - 1) / s.TilesW + 1;
             bool hasBias = Bias != null;
             for (int o = 0; o < s.OC; o++)
@@ -257,6 +259,9 @@ internal static unsafe class Winograd
             }
         }
     }
+
+    /// <summary>Floats between the end of U[ξ] (or M[ξ]) and the start of the next: one cache line.</summary>
+    private const int XiPad = 16;
 
     private static readonly Vector512<int> Even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
     private static readonly Vector512<int> Odd = Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
