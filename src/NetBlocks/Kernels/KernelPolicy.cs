@@ -28,6 +28,19 @@ public sealed record KernelPolicy
     /// <summary>The direct weight gradient, as <see cref="DirectConvolution"/> (which it follows when null): null, true, false.</summary>
     public bool? DirectWeightGradient { get; init; }
 
+    /// <summary>
+    /// Winograd F(2×2, 3×3) for 3×3 stride-1 ungrouped convolutions (forward, input gradient): null, the measured rule
+    /// (<see cref="Convolution.WinogradPays"/>; only while <see cref="DirectConvolution"/> is null, so that forcing the
+    /// direct or im2col path still tests that path); true, wherever it applies; false, never.
+    /// </summary>
+    public bool? Winograd { get; init; }
+
+    /// <summary>Bytes of a Winograd work item's transformed input and products (U and M) aimed for: the tiles per item (a multiple of 32).</summary>
+    public int WinogradBlockBytes { get; init => field = AtLeast(value, 4); } = 1024 * 1024;
+
+    /// <summary>Run Winograd's transforms lane by lane even on AVX-512 (tests: the portable path gives the same bits).</summary>
+    internal bool WinogradScalarTransforms { get; init; }
+
     /// <summary>Columns a convolution's GEMM should have at least: planes smaller than this are batched, several samples side by side (1: one sample per GEMM).</summary>
     public int BlockColumns { get; init => field = AtLeast(value, 1); } = 512;
 
