@@ -7,60 +7,13 @@ namespace NetBlocks.Kernels;
 /// y = (x − μ_c) · invstd_c · γ_c + β_c, invstd_c = 1/√(σ²_c + ε). Sums accumulate in double.
 /// Channels are independent, so they are split over the threads; each channel is summed by one thread in a fixed
 /// order (rows in sample order, 8 lanes widened to double), so the result does not depend on the thread count.
-/// On small planes (S below <see cref="SmallPlane"/>: a row is a cache line or a few) a work item is a chunk of
-/// <see cref="ChunkChannels"/> channels walked sample by sample, in memory order, with per-channel accumulators: each
-/// channel still sees the same additions in the same order, so the bits are the same as one channel at a time.
 /// </summary>
 public static unsafe class BatchNorm
 {
     /// <summary>Below this many elements a call stays on the calling thread.</summary>
     private const int ParallelThreshold = 1 << 15;
 
-    /// <summary>Planes of fewer values than this are walked sample by sample over a chunk of channels.</summary>
-    internal const int SmallPlane = 1024;
-
-    /// <summary>Channels of one work item on small planes.</summary>
-    internal const int ChunkChannels = 8;
-
     private static bool Parallel(long elements, int channels, int threads) => threads > 1 && channels > 1 && elements >= ParallelThreshold;
-
-    /// <summary>
-    /// Runs <paramref name="body"/> over every channel: one work item a channel on large planes; on small planes one a
-    /// chunk of <see cref="ChunkChannels"/> channels (<see cref="IChannelBody.Chunk"/>). Over the threads when it pays.
-    /// </summary>
-    private static void ForChannels<TBody>(ref TBody body, long elements, int c, int s, int threads) where TBody : struct, IChannelBody
-    {
-        if (s >= SmallPlane)
-        {
-            var perChannel = new PerChannel<TBody> { Body = body };
-            if (Parallel(elements, c, threads)) Threading.For(c, ref perChannel, threads);
-            else for (int ch = 0; ch < c; ch++) perChannel.Invoke(ch);
-            return;
-        }
-        var chunks = new Chunks<TBody> { Body = body, C = c };
-        int count = (c + ChunkChannels - 1) / ChunkChannels;
-        if (Parallel(elements, count, threads)) Threading.For(count, ref chunks, threads);
-        else for (int k = 0; k < count; k++) chunks.Invoke(k);
-    }
-
-    /// <summary>A batch-norm pass over channels [c0, c1): all of a channel's rows in sample order, channels of a sample in order.</summary>
-    private interface IChannelBody
-    {
-        void Chunk(int c0, int c1);
-    }
-
-    private struct PerChannel<TBody> : IParallelBody where TBody : struct, IChannelBody
-    {
-        public TBody Body;
-        public readonly void Invoke(int ch) => Body.Chunk(ch, ch + 1);
-    }
-
-    private struct Chunks<TBody> : IParallelBody where TBody : struct, IChannelBody
-    {
-        public TBody Body;
-        public int C;
-        public readonly void Invoke(int k) => Body.Chunk(k * ChunkChannels, Math.Min(C, (k + 1) * ChunkChannels));
-    }
 
     /// <summary>Batch mean and biased variance per channel.</summary>
     public static void Statistics(ReadOnlySpan<float> x, int n, int c, int s, Span<double> mean, Span<double> variance)
@@ -75,7 +28,8 @@ public static unsafe class BatchNorm
         fixed (double* pm = mean, pv = variance)
         {
             var body = new StatisticsBody { X = px, N = n, C = c, S = s, Mean = pm, Variance = pv };
-            ForChannels(ref body, x.Length, c, s, threads);
+            if (Parallel(x.Length, c, threads)) Threading.For(c, ref body, threads);
+            else for (int ch = 0; ch < c; ch++) body.Invoke(ch);
         }
     }
 
@@ -104,7 +58,8 @@ public static unsafe class BatchNorm
         fixed (float* px = x, py = y, pm = mean, pi = invstd, pg = gamma, pb = beta)
         {
             var body = new NormalizeBody { X = px, Y = py, N = n, C = c, S = s, Mean = pm, Invstd = pi, Gamma = pg, Beta = pb, Relu = relu };
-            ForChannels(ref body, x.Length, c, s, threads);
+            if (Parallel(x.Length, c, threads)) Threading.For(c, ref body, threads);
+            else for (int ch = 0; ch < c; ch++) body.Invoke(ch);
         }
     }
 
@@ -150,7 +105,8 @@ public static unsafe class BatchNorm
                 X = px, Dy = pdy, Mask = pmask, N = n, C = c, S = s, Mean = pm, Invstd = pi, Gamma = pg, UseBatchStats = useBatchStats,
                 Dx = pdx, Dgamma = pdg, Dbeta = pdb,
             };
-            ForChannels(ref body, x.Length, c, s, threads);
+            if (Parallel(x.Length, c, threads)) Threading.For(c, ref body, threads);
+            else for (int ch = 0; ch < c; ch++) body.Invoke(ch);
         }
     }
 
@@ -207,138 +163,113 @@ public static unsafe class BatchNorm
     }
 
     /// <summary>Per channel, in one pass over its values: the mean and the biased variance (see <see cref="ShiftedSums"/>).</summary>
-    private struct StatisticsBody : IChannelBody
+    private struct StatisticsBody : IParallelBody
     {
         public float* X;
         public double* Mean, Variance;
         public int N, C, S;
 
-        public readonly void Chunk(int c0, int c1)
+        public readonly void Invoke(int ch)
         {
-            // Mean and Variance hold the shifted sums until the last sample; k is each channel's first value (sample 0)
-            for (int ch = c0; ch < c1; ch++) { Mean[ch] = 0; Variance[ch] = 0; }
-            for (int i = 0; i < N; i++)
-                for (int ch = c0; ch < c1; ch++)
-                    ShiftedSums(X + ((long)i * C + ch) * S, S, X[(long)ch * S], ref Mean[ch], ref Variance[ch]);
             long count = (long)N * S;
-            for (int ch = c0; ch < c1; ch++)
-            {
-                float k = X[(long)ch * S];
-                double shift = Mean[ch] / count;
-                Mean[ch] = k + shift;
-                Variance[ch] = Math.Max(0, Variance[ch] / count - shift * shift);
-            }
+            float k = X[(long)ch * S]; // the channel's first value (sample 0)
+            double sum = 0, squares = 0;
+            for (int i = 0; i < N; i++) ShiftedSums(X + ((long)i * C + ch) * S, S, k, ref sum, ref squares);
+            double shift = sum / count;
+            Mean[ch] = k + shift;
+            Variance[ch] = Math.Max(0, squares / count - shift * shift);
         }
     }
 
-    private struct NormalizeBody : IChannelBody
+    private struct NormalizeBody : IParallelBody
     {
         public float* X, Y, Mean, Invstd, Gamma, Beta;
         public int N, C, S;
         public bool Relu;
 
-        public readonly void Chunk(int c0, int c1)
+        public readonly void Invoke(int ch)
         {
+            float scale = Invstd[ch] * (Gamma == null ? 1f : Gamma[ch]);
+            float shift = (Beta == null ? 0f : Beta[ch]) - Mean[ch] * scale;
             for (int i = 0; i < N; i++)
-                for (int ch = c0; ch < c1; ch++)
-                {
-                    float scale = Invstd[ch] * (Gamma == null ? 1f : Gamma[ch]);
-                    float shift = (Beta == null ? 0f : Beta[ch]) - Mean[ch] * scale;
-                    long off = ((long)i * C + ch) * S;
-                    var xr = new ReadOnlySpan<float>(X + off, S);
-                    var yr = new Span<float>(Y + off, S);
-                    if (Relu) Elementwise.AffineRelu(xr, scale, shift, yr);
-                    else Elementwise.Affine(xr, scale, shift, yr);
-                }
+            {
+                long off = ((long)i * C + ch) * S;
+                var xr = new ReadOnlySpan<float>(X + off, S);
+                var yr = new Span<float>(Y + off, S);
+                if (Relu) Elementwise.AffineRelu(xr, scale, shift, yr);
+                else Elementwise.Affine(xr, scale, shift, yr);
+            }
         }
     }
 
-    private struct BackwardBody : IChannelBody
+    private struct BackwardBody : IParallelBody
     {
         /// <summary>Mask: the fused ReLU's output (dy counts only where it is &gt; 0), or null.</summary>
         public float* X, Dy, Mask, Mean, Invstd, Gamma, Dx, Dgamma, Dbeta;
         public int N, C, S;
         public bool UseBatchStats;
 
-        public readonly void Chunk(int c0, int c1)
+        public readonly void Invoke(int ch)
         {
-            Span<double> sumDy = stackalloc double[ChunkChannels], sumDyXhat = stackalloc double[ChunkChannels];
-            sumDy.Clear(); sumDyXhat.Clear();
-            for (int i = 0; i < N; i++)
-                for (int ch = c0; ch < c1; ch++)
-                {
-                    RowSums(((long)i * C + ch) * S, Mean[ch], Invstd[ch], out double rowDy, out double rowDyXhat);
-                    sumDy[ch - c0] += rowDy; sumDyXhat[ch - c0] += rowDyXhat;
-                }
-            for (int ch = c0; ch < c1; ch++)
-            {
-                if (Dgamma != null) Dgamma[ch] = (float)sumDyXhat[ch - c0];
-                if (Dbeta != null) Dbeta[ch] = (float)sumDy[ch - c0];
-            }
-            if (Dx == null) return;
-            // dx = k·(M·dy − Σdy − x̂·Σdy·x̂) with k = γ·invstd/M, i.e. a·dy + b·x̂ + c
             double m = (double)N * S;
-            Span<float> a = stackalloc float[ChunkChannels], b = stackalloc float[ChunkChannels], c = stackalloc float[ChunkChannels];
-            for (int ch = c0; ch < c1; ch++)
-            {
-                float g = Gamma == null ? 1f : Gamma[ch], istd = Invstd[ch];
-                double k = g * istd / m;
-                a[ch - c0] = UseBatchStats ? (float)(k * m) : g * istd;
-                b[ch - c0] = UseBatchStats ? (float)(-k * sumDyXhat[ch - c0]) : 0f;
-                c[ch - c0] = UseBatchStats ? (float)(-k * sumDy[ch - c0]) : 0f;
-            }
-            for (int i = 0; i < N; i++)
-                for (int ch = c0; ch < c1; ch++)
-                    RowGradient(((long)i * C + ch) * S, Mean[ch], Invstd[ch], a[ch - c0], b[ch - c0], c[ch - c0]);
-        }
-
-        /// <summary>One row's Σ dy and Σ dy·x̂ (dy masked by the ReLU output when fused): 8 lanes widened to double, then the tail.</summary>
-        private readonly void RowSums(long off, float mu, float istd, out double rowDy, out double rowDyXhat)
-        {
-            float* xr = X + off, dyr = Dy + off, mr = Mask == null ? null : Mask + off;
+            float mu = Mean[ch], istd = Invstd[ch];
             var vmu = new Vector<float>(mu); var vistd = new Vector<float>(istd);
             int w = Vector<float>.Count;
-            var s0 = Vector<double>.Zero; var s1 = Vector<double>.Zero;
-            var t0 = Vector<double>.Zero; var t1 = Vector<double>.Zero;
-            int j = 0;
-            for (; j <= S - w; j += w)
+            double sumDy = 0, sumDyXhat = 0;
+            for (int i = 0; i < N; i++)
             {
-                var dyv = *(Vector<float>*)(dyr + j);
-                if (mr != null) dyv = Vector.ConditionalSelect(Vector.GreaterThan(*(Vector<float>*)(mr + j), Vector<float>.Zero), dyv, Vector<float>.Zero);
-                var prod = dyv * ((*(Vector<float>*)(xr + j) - vmu) * vistd);
-                Vector.Widen(dyv, out var lo, out var hi);
-                s0 += lo; s1 += hi;
-                Vector.Widen(prod, out lo, out hi);
-                t0 += lo; t1 += hi;
+                long off = ((long)i * C + ch) * S;
+                float* xr = X + off, dyr = Dy + off, mr = Mask == null ? null : Mask + off;
+                var s0 = Vector<double>.Zero; var s1 = Vector<double>.Zero;
+                var t0 = Vector<double>.Zero; var t1 = Vector<double>.Zero;
+                int j = 0;
+                for (; j <= S - w; j += w)
+                {
+                    var dyv = *(Vector<float>*)(dyr + j);
+                    if (mr != null) dyv = Vector.ConditionalSelect(Vector.GreaterThan(*(Vector<float>*)(mr + j), Vector<float>.Zero), dyv, Vector<float>.Zero);
+                    var prod = dyv * ((*(Vector<float>*)(xr + j) - vmu) * vistd);
+                    Vector.Widen(dyv, out var lo, out var hi);
+                    s0 += lo; s1 += hi;
+                    Vector.Widen(prod, out lo, out hi);
+                    t0 += lo; t1 += hi;
+                }
+                double rowDy = Vector.Sum(s0 + s1), rowDyXhat = Vector.Sum(t0 + t1);
+                for (; j < S; j++)
+                {
+                    float d = mr == null || mr[j] > 0 ? dyr[j] : 0f;
+                    rowDy += d;
+                    rowDyXhat += d * ((xr[j] - mu) * istd);
+                }
+                sumDy += rowDy; sumDyXhat += rowDyXhat;
             }
-            rowDy = Vector.Sum(s0 + s1); rowDyXhat = Vector.Sum(t0 + t1);
-            for (; j < S; j++)
-            {
-                float d = mr == null || mr[j] > 0 ? dyr[j] : 0f;
-                rowDy += d;
-                rowDyXhat += d * ((xr[j] - mu) * istd);
-            }
-        }
-
-        /// <summary>One row of dx = a·dy + b·x̂ + c.</summary>
-        private readonly void RowGradient(long off, float mu, float istd, float a, float b, float c0)
-        {
-            float* xr = X + off, dyr = Dy + off, dxr = Dx + off, mr = Mask == null ? null : Mask + off;
-            var vmu = new Vector<float>(mu); var vistd = new Vector<float>(istd);
+            if (Dgamma != null) Dgamma[ch] = (float)sumDyXhat;
+            if (Dbeta != null) Dbeta[ch] = (float)sumDy;
+            if (Dx == null) return;
+            float g = Gamma == null ? 1f : Gamma[ch];
+            // dx = k·(M·dy − Σdy − x̂·Σdy·x̂) with k = γ·invstd/M, i.e. a·dy + b·x̂ + c
+            double k = g * istd / m;
+            float a = UseBatchStats ? (float)(k * m) : g * istd;
+            float b = UseBatchStats ? (float)(-k * sumDyXhat) : 0f;
+            float c0 = UseBatchStats ? (float)(-k * sumDy) : 0f;
             var va = new Vector<float>(a); var vb = new Vector<float>(b); var vc = new Vector<float>(c0);
-            int w = Vector<float>.Count, j = 0;
-            for (; j <= S - w; j += w)
+            for (int i = 0; i < N; i++)
             {
-                var xhat = (*(Vector<float>*)(xr + j) - vmu) * vistd;
-                var dyv = *(Vector<float>*)(dyr + j);
-                if (mr != null) dyv = Vector.ConditionalSelect(Vector.GreaterThan(*(Vector<float>*)(mr + j), Vector<float>.Zero), dyv, Vector<float>.Zero);
-                *(Vector<float>*)(dxr + j) = va * dyv + vb * xhat + vc;
-            }
-            for (; j < S; j++)
-            {
-                float xhat = (xr[j] - mu) * istd;
-                float d = mr == null || mr[j] > 0 ? dyr[j] : 0f;
-                dxr[j] = a * d + b * xhat + c0;
+                long off = ((long)i * C + ch) * S;
+                float* xr = X + off, dyr = Dy + off, dxr = Dx + off, mr = Mask == null ? null : Mask + off;
+                int j = 0;
+                for (; j <= S - w; j += w)
+                {
+                    var xhat = (*(Vector<float>*)(xr + j) - vmu) * vistd;
+                    var dyv = *(Vector<float>*)(dyr + j);
+                    if (mr != null) dyv = Vector.ConditionalSelect(Vector.GreaterThan(*(Vector<float>*)(mr + j), Vector<float>.Zero), dyv, Vector<float>.Zero);
+                    *(Vector<float>*)(dxr + j) = va * dyv + vb * xhat + vc;
+                }
+                for (; j < S; j++)
+                {
+                    float xhat = (xr[j] - mu) * istd;
+                    float d = mr == null || mr[j] > 0 ? dyr[j] : 0f;
+                    dxr[j] = a * d + b * xhat + c0;
+                }
             }
         }
     }
