@@ -7,6 +7,8 @@
 #   train-MODEL-RES.json   netblocks bench train MODEL --resize RES --batch 128 --device cuda --json
 #                          for vgg11/4 at 224 and 96, nin at 96, regnetx32 at 96
 #   infer-MODEL-RES.json   netblocks bench infer, the same four at batch 128
+#   gemm-4096.json         netblocks bench gemm --size 4096 (64 with SMOKE=1) --device cuda --json (the tiled SGEMM's GFLOP/s against
+#                          the ~67 TFLOP/s fp32 ceiling, and its largest error against the CPU's product)
 #   recipe.json            seed 002's VGG recipe end to end: netblocks train vgg11/4 --resize 224 --epochs 10
 #                          --batch 128 --lr 0.05 --device cuda --json (every epoch's metrics, test accuracy included)
 #   recipe-eval.json       netblocks eval of the recipe's model on the 10,000 test images, on the device
@@ -45,9 +47,9 @@ mkdir -p "$OUT"
 export DOTNET_BUNDLE_EXTRACT_BASE_DIR="${DOTNET_BUNDLE_EXTRACT_BASE_DIR:-${TMPDIR:-/tmp}/netblocks-bundle}"
 
 if [ "$SMOKE" = 1 ]; then
-  BATCH=4; STEPS=(--steps 1 --warmup 0); RECIPE=(--epochs 1 --batch 4 --limit-train 8 --limit-val 8)
+  BATCH=4; GEMM_SIZE=64; STEPS=(--steps 1 --warmup 0); RECIPE=(--epochs 1 --batch 4 --limit-train 8 --limit-val 8)
 else
-  BATCH=128; STEPS=(); RECIPE=(--epochs 10 --batch 128)
+  BATCH=128; GEMM_SIZE=4096; STEPS=(); RECIPE=(--epochs 10 --batch 128)
 fi
 
 log() { echo "[gpu.sh $(date -u +%H:%M:%S)] $*" >&2; }
@@ -101,6 +103,8 @@ has bench && for config in "vgg11/4 224" "vgg11/4 96" "nin 96" "regnetx32 96"; d
   tag="${model//\//-}-$res"
   step "infer-$tag" bench infer "$model" --resize "$res" --batch "$BATCH" "${STEPS[@]}" --device "$DEVICE" --json
 done
+
+has bench && step "gemm-$GEMM_SIZE" bench gemm --size "$GEMM_SIZE" --steps 5 --device "$DEVICE" --json
 
 if has recipe; then
   step recipe train vgg11/4 --resize 224 --lr 0.05 "${RECIPE[@]}" --data "$DATA" --out "$RUNS" --device "$DEVICE" --json

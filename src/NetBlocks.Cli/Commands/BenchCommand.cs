@@ -45,10 +45,14 @@ internal static class BenchCommand
         var steps = new Option<int>("--steps") { Description = "timed repetitions (the median is reported)", DefaultValueFactory = _ => 10 };
         var threads = Threads();
         var json = new Option<bool>("--json") { Description = "print one JSON object" };
-        var command = new Command("gemm", "Time C = A·B for n×n matrices with the packed SGEMM") { size, steps, threads, json };
+        var device = DeviceChoice.Option();
+        var command = new Command("gemm", "Time C = A·B for n×n matrices with the packed SGEMM (or a device's GEMM, checked against the CPU's)") { size, steps, threads, device, json };
         command.SetAction(parse => CliGuard.Run(() =>
         {
-            var result = GemmBenchmark.Run(parse.GetValue(size), parse.GetValue(threads), parse.GetValue(steps));
+            GemmBenchmark.Validate(parse.GetValue(size), parse.GetValue(threads), parse.GetValue(steps));
+            var (onDevice, lease) = DeviceChoice.Open(parse.GetValue(device)!);
+            using var _ = lease;
+            var result = GemmBenchmark.Run(parse.GetValue(size), parse.GetValue(threads), parse.GetValue(steps), device: onDevice);
             parse.InvocationConfiguration.Output.Write(parse.GetValue(json) ? BenchReport.Json(result) : BenchReport.Text(result));
             return 0;
         }));

@@ -67,19 +67,22 @@ public static class BenchReport
         w.WriteEndObject();
     });
 
-    public static string Text(GemmBenchResult r) =>
-        string.Create(Inv, $"sgemm {r.Size}×{r.Size}×{r.Size}, {r.Threads} thread(s): {r.Gflops:F1} GFLOP/s (median {r.MedianSeconds * 1e3:F2} ms over {r.Repetitions})\n");
+    public static string Text(GemmBenchResult r) => r.MaxError is { } error
+        ? string.Create(Inv, $"sgemm {r.Size}×{r.Size}×{r.Size} on {r.Device}: {r.Gflops:F1} GFLOP/s (median {r.MedianSeconds * 1e3:F2} ms over {r.Repetitions}); max error against the cpu {error:E1}\n")
+        : string.Create(Inv, $"sgemm {r.Size}×{r.Size}×{r.Size}, {r.Threads} thread(s): {r.Gflops:F1} GFLOP/s (median {r.MedianSeconds * 1e3:F2} ms over {r.Repetitions})\n");
 
     public static string Json(GemmBenchResult r) => JsonLine(w =>
     {
         w.WriteStartObject();
         w.WriteString("mode", "gemm");
+        w.WriteString("device", r.Device);
         w.WriteNumber("size", r.Size);
         w.WriteNumber("threads", r.Threads);
         w.WriteNumber("repetitions", r.Repetitions);
         w.WriteNumberOrNull("median_s", Math.Round(r.MedianSeconds, 6));
         // a median below the timer's resolution makes the rate infinite: null, by the rule of FiniteJson
         w.WriteNumberOrNull("gflops", Math.Round(r.Gflops, 3));
+        if (r.MaxError is { } error) w.WriteNumber("max_error", error);
         w.WriteEndObject();
     });
 

@@ -51,6 +51,20 @@ public class DeviceOptionTests
     }
 
     [Fact]
+    public void Bench_gemm_on_a_cuda_device_that_is_not_there_says_why()
+    {
+        var (code, _, stderr) = CliRunner.Run("bench", "gemm", "--size", "8", "--device", "cuda:99");
+        Assert.Equal(1, code);
+        var report = CudaDevices.Query();
+        Assert.Equal(report.Devices.Count == 0
+            ? $"error: --device cuda:99: no CUDA device: {report.Reason} (use --device cpu, or auto to take a GPU only when there is one)\n"
+            : $"error: --device cuda:99: there are {report.Devices.Count} CUDA device(s), cuda:0 to cuda:{report.Devices.Count - 1}\n", stderr);
+        var (badSize, _, sizeError) = CliRunner.Run("bench", "gemm", "--size", "0", "--device", "cuda:99");
+        Assert.Equal(1, badSize);
+        Assert.Equal("error: --size must be at least 1, got 0\n", sizeError);
+    }
+
+    [Fact]
     public void Bench_on_an_unknown_device_names_the_choices()
     {
         var (code, _, stderr) = CliRunner.Run("bench", "train", "nin", "--resize", "28", "--device", "gpu");

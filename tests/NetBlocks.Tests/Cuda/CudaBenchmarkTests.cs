@@ -2,7 +2,10 @@ using NetBlocks.Benchmarking;
 
 namespace NetBlocks.Tests.Cuda;
 
-/// <summary>`bench train|infer` on a device (cuda:9 over the CPU accelerator): the steps run there and the result describes the same model.</summary>
+/// <summary>
+/// `bench train|infer` on a device (cuda:9 over the CPU accelerator): the steps run there and the result describes the
+/// same model; `bench gemm` on a device: the device's product, checked against the CPU's.
+/// </summary>
 [Collection(CudaCollection.Name)]
 public class CudaBenchmarkTests(CudaFixture fixture)
 {
@@ -19,5 +22,24 @@ public class CudaBenchmarkTests(CudaFixture fixture)
         Assert.Equal(2, device.StepSeconds.Length);
         Assert.Equal(cpu.MacsPerImage, device.MacsPerImage);
         Assert.Equal(cpu.Batch, device.Batch);
+    }
+
+    [Fact]
+    public void Bench_gemm_on_the_device_times_the_devices_product_and_checks_it_against_the_cpu()
+    {
+        var device = fixture.Backend.Device;
+        var r = GemmBenchmark.Run(37, 1, repetitions: 2, warmup: 1, device: device);
+        Assert.Equal(device.ToString(), r.Device);
+        Assert.Equal(2, r.Seconds.Length);
+        Assert.InRange(Assert.NotNull(r.MaxError), 0, 1e-4);
+        Assert.Contains($"\"device\":\"{device}\"", BenchReport.Json(r));
+        Assert.Contains("\"max_error\":", BenchReport.Json(r));
+        Assert.StartsWith($"sgemm 37×37×37 on {device}: ", BenchReport.Text(r));
+        Assert.Contains("max error against the cpu", BenchReport.Text(r));
+
+        var cpu = GemmBenchmark.Run(37, 1, repetitions: 2, warmup: 1);
+        Assert.Equal("cpu", cpu.Device);
+        Assert.Null(cpu.MaxError);
+        Assert.DoesNotContain("max_error", BenchReport.Json(cpu));
     }
 }
