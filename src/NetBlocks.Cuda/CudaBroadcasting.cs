@@ -1,5 +1,6 @@
 using ILGPU;
 using ILGPU.Runtime;
+using NetBlocks.Kernels;
 using NetBlocks.Tensors;
 using static NetBlocks.Kernels.Broadcasting;
 
@@ -53,7 +54,7 @@ public sealed class CudaBroadcasting
         CheckLength(name, "y", y, yShape);
         CheckLength(name, "z", z, zShape);
         if (z.Length == 0) return;
-        var dims = StridedDims.Coalesce(zShape, StridedDims.BroadcastStrides(xShape, zShape), StridedDims.BroadcastStrides(yShape, zShape));
+        var dims = StridedDims.Coalesce(zShape, Broadcasting.Strides(xShape, zShape), Broadcasting.Strides(yShape, zShape));
         int split = Math.Max(0, dims.Count - StridedDims.Max);
         var leading = dims.GetRange(0, split);
         var inner = StridedDims.From(dims.ToArray().AsSpan(split));
@@ -84,7 +85,7 @@ public sealed class CudaBroadcasting
             _context.Elementwise.Fill(result, 0f); // sums of nothing, as the CPU's
             return;
         }
-        var dims = StridedDims.Coalesce(gShape, ContiguousStrides(gShape), StridedDims.BroadcastStrides(resultShape, gShape));
+        var dims = StridedDims.Coalesce(gShape, ContiguousStrides(gShape), Broadcasting.Strides(resultShape, gShape));
         // the innermost dimensions go to the kernel, at most Max kept (result stride ≠ 0) and Max reduced (stride 0)
         int split = dims.Count, keptCount = 0, reducedCount = 0;
         while (split > 0)

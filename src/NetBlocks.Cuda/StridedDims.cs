@@ -69,24 +69,6 @@ internal struct StridedDims
     }
 
     /// <summary>
-    /// The element strides of a tensor of shape <paramref name="shape"/> right-aligned against <paramref name="full"/>
-    /// (NumPy broadcasting), 0 where it is broadcast: the engine's <c>Broadcasting</c> rule.
-    /// </summary>
-    public static int[] BroadcastStrides(ReadOnlySpan<int> shape, ReadOnlySpan<int> full)
-    {
-        int rank = full.Length, lead = rank - shape.Length;
-        var strides = new int[rank];
-        int stride = 1;
-        for (int d = rank - 1; d >= 0; d--)
-        {
-            int size = d - lead >= 0 ? shape[d - lead] : 1;
-            strides[d] = size == 1 ? 0 : stride;
-            stride *= size;
-        }
-        return strides;
-    }
-
-    /// <summary>
     /// The dimensions of <paramref name="shape"/> with the two tensors' strides, outermost first, with dimensions of size
     /// 1 dropped and neighbours merged where both tensors step through them as through one (stride of the outer = size ×
     /// stride of the inner, for each tensor). The walk visits the same elements in the same order.

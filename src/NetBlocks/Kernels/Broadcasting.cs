@@ -86,8 +86,11 @@ public static class Broadcasting
         _ => a / b,
     };
 
-    /// <summary>Element strides of an input right-aligned against the output shape, 0 where the input broadcasts.</summary>
-    private static int[] Strides(int[] inShape, int[] outShape)
+    /// <summary>
+    /// Element strides of an input right-aligned against the output shape (NumPy broadcasting), 0 where the input
+    /// broadcasts. A device backend walks its broadcasts with the same strides.
+    /// </summary>
+    public static int[] Strides(ReadOnlySpan<int> inShape, ReadOnlySpan<int> outShape)
     {
         int rank = outShape.Length, lead = rank - inShape.Length;
         var s = new int[rank];
