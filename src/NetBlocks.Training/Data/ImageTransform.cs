@@ -117,15 +117,8 @@ public sealed class ImagePipeline
     /// </summary>
     public void Apply(ReadOnlySpan<byte> src, Span<float> dst, Scratch scratch, Augmentation augmentation = default)
     {
-        if (src.Length != InHeight * InWidth) throw new ArgumentException($"image has {src.Length} pixels, expected {InHeight}×{InWidth}");
+        src = Augmented(src, scratch, augmentation);
         if (dst.Length != OutSize) throw new ArgumentException($"destination has {dst.Length} elements, expected {OutHeight}×{OutWidth}");
-        if (Transform.IsRandom)
-        {
-            if (scratch.Augmented.Length < src.Length) scratch.Augmented = new byte[src.Length];
-            var aug = scratch.Augmented.AsSpan(0, src.Length);
-            CropFlip(src, aug, InHeight, InWidth, augmentation.Top - Transform.CropPadding, augmentation.Left - Transform.CropPadding, augmentation.Flip);
-            src = aug;
-        }
         if (_pil is not null)
         {
             if (scratch.Rows.Length < _pil.ScratchSize) scratch.Rows = new byte[_pil.ScratchSize];
@@ -147,16 +140,23 @@ public sealed class ImagePipeline
     /// </summary>
     public void Pixels(ReadOnlySpan<byte> src, Span<int> dst, Scratch scratch, Augmentation augmentation = default)
     {
-        if (src.Length != InHeight * InWidth) throw new ArgumentException($"image has {src.Length} pixels, expected {InHeight}×{InWidth}");
+        src = Augmented(src, scratch, augmentation);
         if (dst.Length != src.Length) throw new ArgumentException($"destination has {dst.Length} elements, expected {InHeight}×{InWidth}");
-        if (Transform.IsRandom)
-        {
-            if (scratch.Augmented.Length < src.Length) scratch.Augmented = new byte[src.Length];
-            var aug = scratch.Augmented.AsSpan(0, src.Length);
-            CropFlip(src, aug, InHeight, InWidth, augmentation.Top - Transform.CropPadding, augmentation.Left - Transform.CropPadding, augmentation.Flip);
-            src = aug;
-        }
         for (int i = 0; i < src.Length; i++) dst[i] = src[i];
+    }
+
+    /// <summary>
+    /// The source image (checked: <see cref="InHeight"/>×<see cref="InWidth"/> bytes) after the random crop and flip of
+    /// <paramref name="augmentation"/>, in <paramref name="scratch"/>; the source itself when the transform is not random.
+    /// </summary>
+    private ReadOnlySpan<byte> Augmented(ReadOnlySpan<byte> src, Scratch scratch, Augmentation augmentation)
+    {
+        if (src.Length != InHeight * InWidth) throw new ArgumentException($"image has {src.Length} pixels, expected {InHeight}×{InWidth}");
+        if (!Transform.IsRandom) return src;
+        if (scratch.Augmented.Length < src.Length) scratch.Augmented = new byte[src.Length];
+        var aug = scratch.Augmented.AsSpan(0, src.Length);
+        CropFlip(src, aug, InHeight, InWidth, augmentation.Top - Transform.CropPadding, augmentation.Left - Transform.CropPadding, augmentation.Flip);
+        return aug;
     }
 
     /// <summary>
