@@ -13,9 +13,7 @@ public sealed partial class CpuBackend
     {
         int n = logits.Size(0), k = logits.Size(1);
         var ls = I32(labels);
-        for (int i = 0; i < n; i++)
-            if ((uint)ls[i] >= (uint)k)
-                throw new ArgumentException($"cross_entropy: label {ls[i]} at index {i} is out of range: the logits have {k} classes, labels must be in [0, {k - 1}]");
+        Kernel.CheckLabels(ls[..n], k);
         Kernel.LogSoftmax(F32(logits), F32(logp), n, k);
         var lp = logp.Span;
         double total = 0;

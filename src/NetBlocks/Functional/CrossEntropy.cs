@@ -1,4 +1,5 @@
 using NetBlocks.Autograd;
+using NetBlocks.Kernels;
 using NetBlocks.Tensors;
 
 namespace NetBlocks.Functional;
@@ -15,7 +16,7 @@ public static partial class F
     /// </remarks>
     public static Tensor CrossEntropy(Tensor logits, ReadOnlySpan<int> labels)
     {
-        if (logits.Rank == 2) CheckLabels(labels, logits.Size(1));
+        if (logits.Rank == 2) Softmax.CheckLabels(labels, logits.Size(1));
         return CrossEntropy(logits, LabelsOn(logits, labels), labelsChecked: true);
     }
 
@@ -33,14 +34,6 @@ public static partial class F
     /// </summary>
     public static Tensor CrossEntropy(Tensor logits, Tensor labels) => CrossEntropy(logits, labels, labelsChecked: false);
 
-    /// <summary>Every label in [0, K), or an error naming the first one that is not.</summary>
-    private static void CheckLabels(ReadOnlySpan<int> labels, int classes)
-    {
-        for (int i = 0; i < labels.Length; i++)
-            if ((uint)labels[i] >= (uint)classes)
-                throw new ArgumentException($"cross_entropy: label {labels[i]} at index {i} is out of range: the logits have {classes} classes, labels must be in [0, {classes - 1}]");
-    }
-
     private static Tensor CrossEntropy(Tensor logits, Tensor labels, bool labelsChecked)
     {
         using var profile = OpProfiler.Scope("CrossEntropy");
@@ -53,11 +46,11 @@ public static partial class F
         if (AnyMeta(logits))
         {
             // a shape pass still refuses labels the real op would (the CPU backend checks them while it computes)
-            if (!labels.IsMeta && !labelsChecked) CheckLabels(labels.ToInt32Array(), k);
+            if (!labels.IsMeta && !labelsChecked) Softmax.CheckLabels(labels.ToInt32Array(), k);
             return Tensor.Meta();
         }
         SameDevice("cross_entropy", logits, labels);
-        if (!labelsChecked && labels.Device.Kind != DeviceKind.Cpu) CheckLabels(labels.ToInt32Array(), k);
+        if (!labelsChecked && labels.Device.Kind != DeviceKind.Cpu) Softmax.CheckLabels(labels.ToInt32Array(), k);
         var logp = Tensor.Empty(logits.Device, n, k);
         var y = Tensor.Empty(logits.Device);
         logits.Backend.CrossEntropy(logits, labels, logp, y);

@@ -3,6 +3,14 @@ namespace NetBlocks.Kernels;
 /// <summary>Row-wise log-softmax over x (rows, cols): y = x − max − log Σ exp(x − max), numerically stable.</summary>
 public static class Softmax
 {
+    /// <summary>Every label in [0, classes), or an error naming the first one that is not (cross-entropy's labels).</summary>
+    public static void CheckLabels(ReadOnlySpan<int> labels, int classes)
+    {
+        for (int i = 0; i < labels.Length; i++)
+            if ((uint)labels[i] >= (uint)classes)
+                throw new ArgumentException($"cross_entropy: label {labels[i]} at index {i} is out of range: the logits have {classes} classes, labels must be in [0, {classes - 1}]");
+    }
+
     public static void LogSoftmax(ReadOnlySpan<float> x, Span<float> y, int rows, int cols)
     {
         for (int r = 0; r < rows; r++)
