@@ -148,7 +148,7 @@ public sealed class Trainer
         var predictions = logits.ArgMax(1);
         var loss = F.CrossEntropy(logits, batch.Labels);
         double value = loss.Item();
-        correct = CountCorrect(predictions, batch.Labels);
+        correct = CountCorrect(Downloaded(predictions), batch.Labels);
         if (double.IsFinite(value))
         {
             loss.Backward();
@@ -181,8 +181,7 @@ public sealed class Trainer
                 var predictions = logits.ArgMax(1);
                 var loss = F.CrossEntropy(logits, batch.Labels);
                 lossSum += loss.Item() * batch.Labels.Length;
-                var predicted = predictions.ToInt32Array();
-                predictions.Release();
+                var predicted = Downloaded(predictions);
                 correct += CountCorrect(predicted, batch.Labels);
                 seen += batch.Labels.Length;
                 onPredictions?.Invoke(predicted, batch.Labels);
@@ -195,12 +194,12 @@ public sealed class Trainer
         return (lossSum / Math.Max(seen, 1), (double)correct / Math.Max(seen, 1));
     }
 
-    /// <summary>Correct predictions of a step (the argmax downloaded and released).</summary>
-    private static int CountCorrect(Tensor predictions, int[] labels)
+    /// <summary>A batch's predicted classes (the argmax tensor) on the host; the tensor is released.</summary>
+    private static int[] Downloaded(Tensor predictions)
     {
         var predicted = predictions.ToInt32Array();
         predictions.Release();
-        return CountCorrect(predicted, labels);
+        return predicted;
     }
 
     private static int CountCorrect(int[] pred, int[] labels)
