@@ -82,7 +82,7 @@ public static class BenchReport
         w.WriteNumberOrNull("median_s", Math.Round(r.MedianSeconds, 6));
         // a median below the timer's resolution makes the rate infinite: null, by the rule of FiniteJson
         w.WriteNumberOrNull("gflops", Math.Round(r.Gflops, 3));
-        if (r.MaxError is { } error) w.WriteNumber("max_error", error);
+        if (r.MaxError is { } error) w.WriteNumberOrNull("max_error", error); // a NaN or ∞ error (a broken device product): null
         w.WriteEndObject();
     });
 

@@ -86,13 +86,7 @@ public static class DeviceVerification
                 if (!actual.TryGetValue(key, out var a)) return new(name, values, double.NaN, Tolerance, clock.Elapsed.TotalSeconds, $"{key}: missing on {device}");
                 if (a.Length != e.Length)
                     return new(name, values, double.NaN, Tolerance, clock.Elapsed.TotalSeconds, $"{key}: {a.Length} values on {device}, {e.Length} on the cpu");
-                for (int i = 0; i < e.Length; i++)
-                {
-                    double error = Math.Abs((double)a[i] - e[i]) / Math.Max(1.0, Math.Abs(e[i]));
-                    if (float.IsNaN(e[i]) && float.IsNaN(a[i])) error = 0;
-                    else if (!double.IsFinite(error)) error = double.PositiveInfinity;
-                    if (error > max) max = error;
-                }
+                max = Math.Max(max, MaxError(a, e));
                 values += e.Length;
             }
             return new(name, values, max, Tolerance, clock.Elapsed.TotalSeconds);
@@ -101,6 +95,23 @@ public static class DeviceVerification
         {
             return new(name, 0, double.NaN, Tolerance, clock.Elapsed.TotalSeconds, $"{e.GetType().Name}: {e.Message}");
         }
+    }
+
+    /// <summary>
+    /// The largest |actual − expected| / max(1, |expected|) over equal-length values: a NaN where the CPU has one counts
+    /// as 0, any other non-finite error as +∞.
+    /// </summary>
+    public static double MaxError(ReadOnlySpan<float> actual, ReadOnlySpan<float> expected)
+    {
+        double max = 0;
+        for (int i = 0; i < expected.Length; i++)
+        {
+            double error = Math.Abs((double)actual[i] - expected[i]) / Math.Max(1.0, Math.Abs(expected[i]));
+            if (float.IsNaN(expected[i]) && float.IsNaN(actual[i])) error = 0;
+            else if (!double.IsFinite(error)) error = double.PositiveInfinity;
+            if (error > max) max = error;
+        }
+        return max;
     }
 
     private static IEnumerable<(string Name, Func<Device, Dictionary<string, float[]>> Graph)> Checks(VerificationShapes s)

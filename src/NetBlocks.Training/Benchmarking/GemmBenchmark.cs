@@ -82,8 +82,6 @@ public static class GemmBenchmark
         ta.Release();
         tb.Release();
         Gemm.Sgemm(threads, false, false, size, size, size, 1f, a, size, b, size, 0f, c, size);
-        double maxError = 0;
-        for (int i = 0; i < c.Length; i++) maxError = Math.Max(maxError, Math.Abs(product[i] - c[i]) / Math.Max(1.0, Math.Abs(c[i])));
-        return new GemmBenchResult(size, threads, repetitions, times, device.ToString(), maxError);
+        return new GemmBenchResult(size, threads, repetitions, times, device.ToString(), DeviceVerification.MaxError(product, c));
     }
 }
