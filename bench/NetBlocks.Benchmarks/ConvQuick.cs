@@ -76,11 +76,8 @@ public static class ConvQuick
         double total = 0;
         foreach (var spec in specs)
         {
-            var p = spec.Split('-').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
-            var g = new ConvGeometry(batch, p[0], p[6], p[6], p[1], p[2], p[2], p[3], p[4], p[5]);
-            var rng = new RandomGenerator(1);
-            float[] Rand(long n) { var a = new float[n]; for (long i = 0; i < n; i++) a[i] = rng.NextFloat() - 0.5f; return a; }
-            float[] x = Rand((long)g.N * g.C * g.H * g.W), w = Rand((long)g.OC * g.PatchSize), b = Rand(g.OC);
+            var g = Layer(spec, batch);
+            var (x, w, b) = Operands(g);
             float[] y = new float[(long)g.N * g.OC * g.OutPlane], dx = new float[x.Length], dw = new float[w.Length], db = new float[g.OC];
             double gflop = 2.0 * g.N * g.OC * g.PatchSize * g.OutPlane / 1e9;
             var (fw, fc) = Time(runs, () => Convolution.Forward(x, 0, w, 0, b, 0, y, 0, g));
@@ -88,7 +85,7 @@ public static class ConvQuick
             var (dww, dwc) = Time(runs, () => Convolution.BackwardWeight(y, 0, x, 0, dw, 0, db, 0, g));
             total += fw + dxw + dww;
             string Cell(double ms) => $"{ms,7:F2} ({gflop / ms * 1e3,6:F1})";
-            string name = $"{g.C}→{g.OC} {g.KH}×{g.KW}/{g.Stride} g{g.Groups} @{g.H}";
+            string name = Name(g);
             Console.WriteLine($"{name,-28} {Cell(fw),18} {Cell(dxw),18} {Cell(dww),18} {$"{fc:F1}/{dxc:F1}/{dwc:F1}",18}");
         }
         Console.WriteLine($"sum of medians: {total:F1} ms");
@@ -107,11 +104,8 @@ public static class ConvQuick
         Console.WriteLine($"{"layer",-28} {"fwd on/off ms per round",-44} {"fwd off/on",10} {"dx on/off ms per round",-44} {"dx off/on",10}");
         foreach (var spec in specs)
         {
-            var p = spec.Split('-').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
-            var g = new ConvGeometry(batch, p[0], p[6], p[6], p[1], p[2], p[2], p[3], p[4], p[5]);
-            var rng = new RandomGenerator(1);
-            float[] Rand(long n) { var a = new float[n]; for (long i = 0; i < n; i++) a[i] = rng.NextFloat() - 0.5f; return a; }
-            float[] x = Rand((long)g.N * g.C * g.H * g.W), w = Rand((long)g.OC * g.PatchSize), b = Rand(g.OC);
+            var g = Layer(spec, batch);
+            var (x, w, b) = Operands(g);
             float[] y = new float[(long)g.N * g.OC * g.OutPlane], dx = new float[x.Length];
             var fwd = new List<(double On, double Off)>();
             var bwd = new List<(double On, double Off)>();
@@ -135,10 +129,27 @@ public static class ConvQuick
                 return r.Length % 2 == 1 ? r[r.Length / 2] : (r[r.Length / 2 - 1] + r[r.Length / 2]) / 2;
             }
             static string Rounds(List<(double On, double Off)> t) => string.Join(" ", t.Select(v => $"{v.On:F1}/{v.Off:F1}"));
-            string name = $"{g.C}→{g.OC} {g.KH}×{g.KW}/{g.Stride} g{g.Groups} @{g.H}";
+            string name = Name(g);
             Console.WriteLine($"{name,-28} {Rounds(fwd),-44} {MedianRatio(fwd),10:F2} {Rounds(bwd),-44} {MedianRatio(bwd),10:F2}");
         }
     }
+
+    /// <summary>A layer spec C-OC-K-stride-padding-groups-H (a square input plane) at batch <paramref name="batch"/>.</summary>
+    private static ConvGeometry Layer(string spec, int batch)
+    {
+        var p = spec.Split('-').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
+        return new ConvGeometry(batch, p[0], p[6], p[6], p[1], p[2], p[2], p[3], p[4], p[5]);
+    }
+
+    /// <summary>Input, weights and bias of layer g, uniform in [−0.5, 0.5) from seed 1 (the same for every run).</summary>
+    private static (float[] X, float[] W, float[] B) Operands(ConvGeometry g)
+    {
+        var rng = new RandomGenerator(1);
+        float[] Rand(long n) { var a = new float[n]; for (long i = 0; i < n; i++) a[i] = rng.NextFloat() - 0.5f; return a; }
+        return (Rand((long)g.N * g.C * g.H * g.W), Rand((long)g.OC * g.PatchSize), Rand(g.OC));
+    }
+
+    private static string Name(ConvGeometry g) => $"{g.C}→{g.OC} {g.KH}×{g.KW}/{g.Stride} g{g.Groups} @{g.H}";
 
     /// <summary>Median wall ms and median process-CPU ms of <paramref name="runs"/> calls after one warm-up call.</summary>
     private static (double Wall, double Cpu) Time(int runs, Action body)
