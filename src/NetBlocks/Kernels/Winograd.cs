@@ -71,7 +71,7 @@ internal static unsafe class Winograd
     /// <summary>The input gradient of layer g as the kernel runs it: dy convolved to dx, channels swapped, padding 2 − p.</summary>
     internal static Shape BackwardDataShape(ConvGeometry g) => new(g.N, g.OC, g.OH, g.OW, g.C, 2 - g.Padding);
 
-    /// <summary>Work items (blocks of tile rows) a call of shape s splits into under the current policy.</summary>
+    /// <summary>Work items (blocks of consecutive tiles, <see cref="Shape.TilesPerBlock"/>) a call of shape s splits into under the current policy.</summary>
     internal static int WorkItems(Shape s)
     {
         int tiles = s.TilesPerBlock(BlockBytes);
