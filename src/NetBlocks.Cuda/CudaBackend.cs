@@ -130,6 +130,8 @@ public sealed partial class CudaBackend : IDeviceBackend, IDisposable
 
     public void Relu(Tensor x, Tensor y) => Context.Elementwise.Relu(F32(x), F32(y));
 
+    public void AddRelu(Tensor a, Tensor b, Tensor y) => Context.Elementwise.AddRelu(F32(a), F32(b), F32(y));
+
     public void ReluBackward(Tensor y, Tensor dy, Tensor dx) => Context.Elementwise.ReluBackward(F32(y), F32(dy), F32(dx));
 
     public void Sigmoid(Tensor x, Tensor y) => Context.Elementwise.Sigmoid(F32(x), F32(y));

@@ -5,12 +5,13 @@ namespace NetBlocks.Cuda;
 
 /// <summary>
 /// Elementwise kernels, a thread per element, the arithmetic of the engine's <c>Elementwise</c>: relu and its gradient
-/// from the output (0 at 0, as PyTorch), z = x + y, y = a·x + b (scale), y += x (gradient accumulation), y += a·x,
+/// from the output (0 at 0, as PyTorch), relu(a + b) (a residual sum and its ReLU in one pass), z = x + y, y = a·x + b (scale), y += x (gradient accumulation), y += a·x,
 /// z = x·y, sigmoid 1/(1 + e^−x) and its gradient from the output, fill and copy. Outputs may be inputs (in place).
 /// </summary>
 public sealed class CudaElementwise
 {
     private readonly Action<Index1D, ArrayView<float>, ArrayView<float>> _relu;
+    private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>> _addRelu;
     private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>> _reluBackward;
     private readonly Action<Index1D, ArrayView<float>, ArrayView<float>> _sigmoid;
     private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>> _sigmoidBackward;
@@ -26,6 +27,7 @@ public sealed class CudaElementwise
     {
         var a = context.Accelerator;
         _relu = a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>>(ReluKernel);
+        _addRelu = a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>>(AddReluKernel);
         _reluBackward = a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>>(ReluBackwardKernel);
         _sigmoid = a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>>(SigmoidKernel);
         _sigmoidBackward = a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>>(SigmoidBackwardKernel);
@@ -40,6 +42,9 @@ public sealed class CudaElementwise
 
     /// <summary>y = max(x, 0)</summary>
     public void Relu(ArrayView<float> x, ArrayView<float> y) => Launch(_relu, "relu", x, y);
+
+    /// <summary>y = max(a + b, 0); y may be a or b.</summary>
+    public void AddRelu(ArrayView<float> a, ArrayView<float> b, ArrayView<float> y) => Launch(_addRelu, "add relu", a, b, y);
 
     /// <summary>dx = y &gt; 0 ? dy : 0, from relu's output y.</summary>
     public void ReluBackward(ArrayView<float> y, ArrayView<float> dy, ArrayView<float> dx) => Launch(_reluBackward, "relu backward", y, dy, dx);
@@ -107,6 +112,7 @@ public sealed class CudaElementwise
     }
 
     private static void ReluKernel(Index1D i, ArrayView<float> x, ArrayView<float> y) { float v = x[i]; y[i] = v > 0 ? v : 0f; }
+    private static void AddReluKernel(Index1D i, ArrayView<float> a, ArrayView<float> b, ArrayView<float> y) { float v = a[i] + b[i]; y[i] = v > 0 ? v : 0f; }
     private static void ReluBackwardKernel(Index1D i, ArrayView<float> y, ArrayView<float> dy, ArrayView<float> dx) => dx[i] = y[i] > 0 ? dy[i] : 0f;
     private static void SigmoidKernel(Index1D i, ArrayView<float> x, ArrayView<float> y) => y[i] = 1f / (1f + MathF.Exp(-x[i]));
     private static void SigmoidBackwardKernel(Index1D i, ArrayView<float> y, ArrayView<float> dy, ArrayView<float> dx) => dx[i] = dy[i] * y[i] * (1f - y[i]);

@@ -86,6 +86,8 @@ public sealed partial class CpuBackend : IBackend
 
     public void Relu(Tensor x, Tensor y) => Elementwise.Relu(F32(x), F32(y));
 
+    public void AddRelu(Tensor a, Tensor b, Tensor y) => Elementwise.AddRelu(F32(a), F32(b), F32(y));
+
     public void ReluBackward(Tensor y, Tensor dy, Tensor dx) => Elementwise.ReluBackward(F32(y), F32(dy), F32(dx));
 
     public void Sigmoid(Tensor x, Tensor y) => Elementwise.Sigmoid(F32(x), F32(y));

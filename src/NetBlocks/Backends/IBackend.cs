@@ -41,6 +41,12 @@ public interface IBackend
     /// <summary>y = max(x, 0); y may be x.</summary>
     void Relu(Tensor x, Tensor y);
 
+    /// <summary>
+    /// y = max(a + b, 0) for a and b of one shape (no broadcasting): a residual sum and its ReLU in one pass; y may be a
+    /// or b (in place).
+    /// </summary>
+    void AddRelu(Tensor a, Tensor b, Tensor y);
+
     /// <summary>dx = dy where y &gt; 0, else 0; dx may be dy.</summary>
     void ReluBackward(Tensor y, Tensor dy, Tensor dx);
 

@@ -55,6 +55,12 @@ public static unsafe class Elementwise
         public void Run(int start, int length) => ReluSerial(new ReadOnlySpan<float>(x + start, length), new Span<float>(y + start, length));
     }
 
+    private readonly struct AddReluOp(float* a, float* b, float* y) : IChunkOp
+    {
+        public void Run(int start, int length) =>
+            AddReluSerial(new ReadOnlySpan<float>(a + start, length), new ReadOnlySpan<float>(b + start, length), new Span<float>(y + start, length));
+    }
+
     private readonly struct ReluBackwardOp(float* y, float* dy, float* dx) : IChunkOp
     {
         public void Run(int start, int length) =>
@@ -80,6 +86,18 @@ public static unsafe class Elementwise
         Check(x.Length, y.Length);
         if (y.Length < ParallelThreshold) { ReluSerial(x, y); return; }
         fixed (float* px = x, py = y) RunChunked(new ReluOp(px, py), y.Length);
+    }
+
+    /// <summary>
+    /// y[i] = max(a[i] + b[i], 0) in one pass: a residual sum and its ReLU. y may be a or b (in place). The same bits as
+    /// <see cref="Add"/> then <see cref="Relu"/>: the sum rounds once, and the ReLU is relu's (vector max, scalar tail
+    /// at the same indices, since the chunks are the same).
+    /// </summary>
+    public static void AddRelu(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y)
+    {
+        Check(a.Length, b.Length); Check(a.Length, y.Length);
+        if (y.Length < ParallelThreshold) { AddReluSerial(a, b, y); return; }
+        fixed (float* pa = a, pb = b, py = y) RunChunked(new AddReluOp(pa, pb, py), y.Length);
     }
 
     /// <summary>dx[i] = y[i] > 0 ? dy[i] : 0 — the gradient of relu from its output (0 at 0, as PyTorch).</summary>
@@ -165,6 +183,15 @@ public static unsafe class Elementwise
         var vy = MemoryMarshal.Cast<float, Vector<float>>(y);
         for (int v = 0; v < vy.Length; v++) vy[v] = Vector.Max(vx[v], Vector<float>.Zero);
         for (int i = vy.Length * Vector<float>.Count; i < y.Length; i++) y[i] = x[i] > 0 ? x[i] : 0f;
+    }
+
+    private static void AddReluSerial(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y)
+    {
+        var va = MemoryMarshal.Cast<float, Vector<float>>(a);
+        var vb = MemoryMarshal.Cast<float, Vector<float>>(b);
+        var vy = MemoryMarshal.Cast<float, Vector<float>>(y);
+        for (int v = 0; v < vy.Length; v++) vy[v] = Vector.Max(va[v] + vb[v], Vector<float>.Zero);
+        for (int i = vy.Length * Vector<float>.Count; i < y.Length; i++) { float t = a[i] + b[i]; y[i] = t > 0 ? t : 0f; }
     }
 
     private static void ReluBackwardSerial(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx)
