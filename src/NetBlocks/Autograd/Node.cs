@@ -1,4 +1,5 @@
 using NetBlocks.Tensors;
+using static NetBlocks.Kernels.Broadcasting;
 
 namespace NetBlocks.Autograd;
 
@@ -46,6 +47,17 @@ public abstract class Node
         if (input.GradFn is { } producer)
         {
             if (producer.PendingGrad is null) producer.PendingGrad = grad;
+            else if (producer.PendingGrad.SharesBuffer)
+            {
+                // Another input's gradient is a view of this buffer (F.AddRelu hands one masked gradient to both of
+                // its operands): the sum goes into a fresh buffer, the same bits as adding in place.
+                var pending = producer.PendingGrad;
+                var sum = Tensor.Empty(pending.Device, pending.ShapeArray);
+                pending.Backend.Binary(BinaryOp.Add, pending, grad, sum);
+                pending.Release();
+                grad.Release();
+                producer.PendingGrad = sum;
+            }
             else
             {
                 producer.PendingGrad.Backend.AddInPlace(producer.PendingGrad, grad);

@@ -38,6 +38,9 @@ public sealed partial class Tensor
     /// </summary>
     internal bool CanBeOverwritten => !IsReleased && !IsMeta && _storage.IsExclusivePooled && BackwardReaders == 0 && (GradFn is not null || !NeedsGrad);
 
+    /// <summary>Whether another tensor (a view) holds this tensor's buffer too, so writing over it would change that one.</summary>
+    internal bool SharesBuffer => !IsMeta && _storage.IsShared;
+
     /// <summary>Marks this tensor as read by a backward function, so it is kept until Backward() (see Module.Done).</summary>
     internal Tensor KeepForBackward()
     {

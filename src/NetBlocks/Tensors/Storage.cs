@@ -66,6 +66,9 @@ internal sealed class Storage
     /// <summary>A pool buffer that exactly one tensor holds: it may be written over by an op that consumes that tensor.</summary>
     public bool IsExclusivePooled => (_pool is not null || Memory is not null) && Volatile.Read(ref _refs) == 1;
 
+    /// <summary>More than one tensor holds this buffer (a tensor and its views).</summary>
+    public bool IsShared => Volatile.Read(ref _refs) > 1;
+
     public void Release()
     {
         if (Interlocked.Decrement(ref _refs) != 0) return;
