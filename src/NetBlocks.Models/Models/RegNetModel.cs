@@ -102,8 +102,19 @@ public sealed class ResBottleneckBlock : Module
         return relu ? chain.Add(new ReLU()) : chain;
     }
 
-    /// <summary>activation(proj(x) + f(x)), as torchvision's ResBottleneckBlock.forward.</summary>
-    protected override Tensor ForwardImpl(Tensor x) => Then(Combine(x, _f.Forward(x), _shortcut.Run(x), Residual.ShortcutPlusBranch), _activation.Forward);
+    /// <summary>
+    /// activation(proj(x) + f(x)), as torchvision's ResBottleneckBlock.forward: one fused op (<see cref="F.AddReluConsuming"/>,
+    /// over f(x)'s buffer) on real tensors; on meta tensors (a shape pass) the sum and then the activation module's own
+    /// Forward, so an observer of forwards sees every module declared (as a <see cref="Pipeline"/>'s fused steps).
+    /// </summary>
+    protected override Tensor ForwardImpl(Tensor x)
+    {
+        var y = _f.Forward(x);
+        var s = _shortcut.Run(x);
+        return y.IsMeta || s.IsMeta
+            ? Then(Combine(x, y, s, Residual.ShortcutPlusBranch), _activation.Forward)
+            : Combine(x, y, s, Residual.ReluOfShortcutPlusBranch);
+    }
 }
 
 /// <summary>
@@ -133,6 +144,17 @@ public sealed class ResBasicBlock : Module
         _activation = AddChild("activation", new ReLU());
     }
 
-    /// <summary>activation(proj(x) + f(x)), as torchvision's ResBasicBlock.forward.</summary>
-    protected override Tensor ForwardImpl(Tensor x) => Then(Combine(x, _f.Forward(x), _shortcut.Run(x), Residual.ShortcutPlusBranch), _activation.Forward);
+    /// <summary>
+    /// activation(proj(x) + f(x)), as torchvision's ResBasicBlock.forward: one fused op (<see cref="F.AddReluConsuming"/>,
+    /// over f(x)'s buffer) on real tensors; on meta tensors (a shape pass) the sum and then the activation module's own
+    /// Forward, so an observer of forwards sees every module declared (as a <see cref="Pipeline"/>'s fused steps).
+    /// </summary>
+    protected override Tensor ForwardImpl(Tensor x)
+    {
+        var y = _f.Forward(x);
+        var s = _shortcut.Run(x);
+        return y.IsMeta || s.IsMeta
+            ? Then(Combine(x, y, s, Residual.ShortcutPlusBranch), _activation.Forward)
+            : Combine(x, y, s, Residual.ReluOfShortcutPlusBranch);
+    }
 }

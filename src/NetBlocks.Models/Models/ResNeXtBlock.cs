@@ -48,7 +48,7 @@ public sealed class ResNeXtBlock : Module
         _shortcut = new Pipeline().Then(_conv4).Then(_bn4);
     }
 
-    /// <summary>relu(body(x) + shortcut(x)), the ReLU in place on the sum.</summary>
+    /// <summary>relu(body(x) + shortcut(x)) as one op (F.AddReluConsuming), written over the body's output.</summary>
     protected override Tensor ForwardImpl(Tensor x) =>
-        Then(Combine(x, _body.Run(x), _shortcut.Run(x), Residual.BranchPlusShortcut), F.ReluConsuming);
+        Combine(x, _body.Run(x), _shortcut.Run(x), Residual.ReluOfBranchPlusShortcut);
 }

@@ -35,7 +35,7 @@ public sealed class ResNetBlock : Module
     /// <summary>d2l prints the class name of its block.</summary>
     public override string TypeName => "Residual";
 
-    /// <summary>relu(body(x) + shortcut(x)), the ReLU in place on the sum.</summary>
+    /// <summary>relu(body(x) + shortcut(x)) as one op (F.AddReluConsuming), written over the body's output.</summary>
     protected override Tensor ForwardImpl(Tensor x) =>
-        Then(Combine(x, _body.Run(x), _shortcut.Run(x), Residual.BranchPlusShortcut), F.ReluConsuming);
+        Combine(x, _body.Run(x), _shortcut.Run(x), Residual.ReluOfBranchPlusShortcut);
 }

@@ -24,6 +24,27 @@ internal static class Residual
         return F.Add(s, y);
     };
 
+    /// <summary>
+    /// relu(branch + shortcut) in one pass, written over the branch when nothing else holds it
+    /// (<see cref="F.AddReluConsuming"/>): ResNeXtBlock's and d2l's Residual's <c>F.relu(Y + X)</c>.
+    /// </summary>
+    public static readonly Func<Tensor, Tensor, Tensor> ReluOfBranchPlusShortcut = (y, s) =>
+    {
+        Check(y, s, ": use a projection (use_1x1conv) when the stride or channel count changes");
+        return F.AddReluConsuming(y, s);
+    };
+
+    /// <summary>
+    /// relu(shortcut + branch) in one pass, written over the branch when nothing else holds it (the shortcut may be
+    /// the block's input, which is the caller's): torchvision's <c>activation(proj(x) + f(x))</c> when the activation is
+    /// a ReLU. The same values as the sum in the source's order (a float sum of two terms does not depend on it).
+    /// </summary>
+    public static readonly Func<Tensor, Tensor, Tensor> ReluOfShortcutPlusBranch = (y, s) =>
+    {
+        Check(y, s, "");
+        return F.AddReluConsuming(y, s);
+    };
+
     private static void Check(Tensor y, Tensor s, string hint)
     {
         if (!y.Shape.SequenceEqual(s.Shape))
