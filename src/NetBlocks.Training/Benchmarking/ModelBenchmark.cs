@@ -15,7 +15,7 @@ namespace NetBlocks.Benchmarking;
 /// <param name="Steps">timed steps after the warm-up; the result is their median.</param>
 /// <param name="Warmup">untimed steps first (JIT tiering, pool fill).</param>
 /// <param name="Profile">also time every op kind (forward and backward apart) and the step's phases.</param>
-/// <param name="Fold">inference only: run under an <see cref="InferencePlan"/> (batch norm folded into the convolutions), as
+/// <param name="Fold">inference only: run under an <see cref="InferencePlan"/> (batch norm folded into the convolutions, weights packed once, ReLUs in the convolutions' stores), as
 /// `netblocks eval` and `predict` do; false (--no-fold) runs the model as declared.</param>
 /// <param name="Device">where the model and the images live (default: the CPU); another device's backend must be
 /// registered, and each step ends by waiting for the device, so a step's time is the device's.</param>
