@@ -61,6 +61,10 @@ public readonly record struct ConvGeometry(int N, int C, int H, int W, int OC, i
 /// <see cref="Winograd"/> F(2×2, 3×3) for the forward pass and the input gradient (see <see cref="WinogradPays"/>);
 /// the weight gradient stays on the direct kernel.
 /// </para>
+/// <para>
+/// An inference plan's forwards pass the weights prepared once (<see cref="PackedWeights"/>) and may ask for the ReLU
+/// in the store; <see cref="ForwardKernelFor"/> is the one rule that picks the kernel, for them and for every forward.
+/// </para>
 /// </summary>
 public static unsafe class Convolution
 {

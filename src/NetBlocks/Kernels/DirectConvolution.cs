@@ -10,7 +10,7 @@ namespace NetBlocks.Kernels;
 /// <para>
 /// Per sample, group, chunk of 16 or 32 output channels and output row, a tile of up to <see cref="MaxTile1"/> (16
 /// channels) or <see cref="MaxTile2"/> (32 channels) output columns is held in registers, one Vector512 per column and
-/// 16 channels; each tap (ci, kh, kw) loads the chunk's weight vectors (re-laid out once per call as
+/// 16 channels; each tap (ci, kh, kw) loads the chunk's weight vectors (re-laid out once per call, or once per inference plan, as
 /// [group][chunk][ci][kh][kw][16·NB]) and broadcasts one input value per column. The tile is then written out
 /// (transposed to NCHW) with the bias, and for an inference plan's convolution followed by a ReLU, max(·, 0) in the same
 /// store. An inference plan packs the weights once (<see cref="PackForward"/>, <see cref="ForwardPacked"/>).
