@@ -64,14 +64,16 @@ def kernel(nb, r, t):
 
 def transpose():
     """StoreTransposed: 16 rows of 16 floats (src, srcStride apart) transposed in registers (four rounds of two-source
-    permutes swapping the off-diagonal blocks of 8, 4, 2, 1), plus bias[l] on row l, stored as 16 rows of `cols` floats."""
+    permutes swapping the off-diagonal blocks of 8, 4, 2, 1), plus bias[l] on row l, then max(·, 0) with relu (the
+    inference plan's fused ReLU), stored as 16 rows of `cols` floats."""
     o = []
     o.append('    /// <summary>')
     o.append('    /// y[l·yStride + j] = src[j·srcStride + l] + bias[l] for l &lt; 16, j &lt; cols (bias may be null): a 16×16 transpose in')
-    o.append('    /// registers. Reads all 16 source rows (the ones past cols only feed masked-off lanes).')
+    o.append('    /// registers. With <paramref name="relu"/>, max(·, 0) of that sum as <see cref="Vector512.Max{T}"/> takes it (F.Relu\'s')
+    o.append('    /// rule: −0 becomes +0, a NaN stays the same NaN). Reads all 16 source rows (the ones past cols only feed masked-off lanes).')
     o.append('    /// </summary>')
     o.append('    [MethodImpl(MethodImplOptions.AggressiveOptimization)]')
-    o.append('    private static void StoreTransposed(float* src, nint srcStride, float* y, nint yStride, float* bias, int cols)')
+    o.append('    private static void StoreTransposed(float* src, nint srcStride, float* y, nint yStride, float* bias, int cols, bool relu)')
     o.append('    {')
     o.append('        Vector512<float> ' + ', '.join(f'r{j} = Vector512.Load(src + {j} * srcStride)' for j in range(16)) + ';')
     o.append('        Vector512<float> t;')
@@ -80,6 +82,11 @@ def transpose():
     o.append('        {')
     for r in range(16):
         o.append(f'            r{r} = Avx512F.Add(r{r}, Vector512.Create(bias[{r}]));')
+    o.append('        }')
+    o.append('        if (relu)')
+    o.append('        {')
+    for r in range(16):
+        o.append(f'            r{r} = Vector512.Max(r{r}, Vector512<float>.Zero);')
     o.append('        }')
     o.append('        if (cols == 16)')
     o.append('        {')

@@ -97,6 +97,20 @@ public sealed partial class CudaBackend : IDeviceBackend, IDisposable
         Context.Convolution.Forward(F32(x), w, F32OrEmpty(bias, w), F32(y), g);
     }
 
+    /// <summary>The device's convolution gathers from the weights as they are: nothing to prepare.</summary>
+    public PackedWeights? PrepareConv2d(Tensor weight, ConvGeometry g)
+    {
+        F32(weight);
+        return null;
+    }
+
+    /// <summary>The normal convolution, then the ReLU in place (no fused epilogue on the device).</summary>
+    public void Conv2dForInference(Tensor x, Tensor weight, Tensor? bias, Tensor y, ConvGeometry g, PackedWeights? prepared, bool relu)
+    {
+        Conv2d(x, weight, bias, y, g);
+        if (relu) Relu(y, y);
+    }
+
     public void Conv2dBackwardData(Tensor dy, Tensor weight, Tensor dx, ConvGeometry g) =>
         Context.Convolution.BackwardData(F32(dy), F32(weight), F32(dx), g);
 

@@ -23,7 +23,7 @@ internal static class BenchCommand
         var threads = Threads();
         var json = new Option<bool>("--json") { Description = "print one JSON object" };
         var profile = new Option<bool>("--profile") { Description = "also print the time per op kind and per phase of the step" };
-        var noFold = new Option<bool>("--no-fold") { Description = "run the model as declared, without the inference plan (batch norm folded into the convolutions)" };
+        var noFold = new Option<bool>("--no-fold") { Description = "run the model as declared, without the inference plan (batch norm folded into the convolutions, weights packed once, ReLUs in the convolution's store)" };
         var device = DeviceChoice.Option();
         var command = new Command(name, description) { model, resize, batch, steps, warmup, threads, device, json, profile };
         if (name == "infer") command.Add(noFold);

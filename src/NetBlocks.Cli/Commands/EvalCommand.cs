@@ -57,7 +57,7 @@ internal static class EvalCommand
     /// <summary>--no-fold of `eval` and `predict`: run the model as declared, without its inference plan.</summary>
     internal static Option<bool> NoFoldOption() => new("--no-fold")
     {
-        Description = "run the model as declared, without the inference plan (batch norm folded into the convolutions)",
+        Description = "run the model as declared, without the inference plan (batch norm folded into the convolutions, weights packed once, ReLUs in the convolution's store)",
     };
 
     /// <summary>--threads of `eval` and `predict`: the kernels' thread count of the run's execution context.</summary>

@@ -19,7 +19,7 @@ public static class BenchReport
         sb.Append(Inv, $"  peak memory     {r.PeakBytes / 1048576.0:F0} MiB working set; pool allocated {r.PoolAllocatedBytes / 1048576.0:F0} MiB, retained {r.PoolRetainedBytes / 1048576.0:F0} MiB\n");
         if (r.Mode == "infer")
             sb.Append(r.FoldedConvolutions is int folded
-                ? $"  inference plan  {folded.ToString(Inv)} convolution(s) folded with their batch norm\n"
+                ? string.Create(Inv, $"  inference plan  {r.PreparedConvolutions} convolution(s) prepared ({r.PackedConvolutions} with weights packed once), {folded} folded with their batch norm, {r.FusedRelus} ReLU(s) in the convolution's store\n")
                 : "  inference plan  none (--no-fold): every module runs as declared\n");
         sb.Append(Inv, $"  GC per step     {r.GcBytesPerStep / 1024.0:F1} KiB (calling thread {r.GcBytesPerStepCallingThread / 1024.0:F1} KiB); gen0 {r.Gen0Collections}, gen2 {r.Gen2Collections} collections while timed\n");
         if (r.Profile.Count > 0)
@@ -55,6 +55,12 @@ public static class BenchReport
         w.WriteNumber("gen2_collections", r.Gen2Collections);
         if (r.FoldedConvolutions is int folded) w.WriteNumber("folded_convolutions", folded);
         else w.WriteNull("folded_convolutions");
+        if (r.PreparedConvolutions is int prepared) w.WriteNumber("prepared_convolutions", prepared);
+        else w.WriteNull("prepared_convolutions");
+        if (r.PackedConvolutions is int packed) w.WriteNumber("packed_convolutions", packed);
+        else w.WriteNull("packed_convolutions");
+        if (r.FusedRelus is int relus) w.WriteNumber("fused_relus", relus);
+        else w.WriteNull("fused_relus");
         w.WriteStartArray("step_s");
         foreach (var t in r.StepSeconds) w.WriteNumberOrNullValue(Math.Round(t, 6));
         w.WriteEndArray();

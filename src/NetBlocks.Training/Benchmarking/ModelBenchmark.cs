@@ -15,7 +15,7 @@ namespace NetBlocks.Benchmarking;
 /// <param name="Steps">timed steps after the warm-up; the result is their median.</param>
 /// <param name="Warmup">untimed steps first (JIT tiering, pool fill).</param>
 /// <param name="Profile">also time every op kind (forward and backward apart) and the step's phases.</param>
-/// <param name="Fold">inference only: run under an <see cref="InferencePlan"/> (batch norm folded into the convolutions), as
+/// <param name="Fold">inference only: run under an <see cref="InferencePlan"/> (batch norm folded into the convolutions, weights packed once, ReLUs in the convolutions' stores), as
 /// `netblocks eval` and `predict` do; false (--no-fold) runs the model as declared.</param>
 /// <param name="Device">where the model and the images live (default: the CPU); another device's backend must be
 /// registered, and each step ends by waiting for the device, so a step's time is the device's.</param>
@@ -40,14 +40,18 @@ public sealed record OpTime(string Op, double SecondsPerStep, double CallsPerSte
 
 /// <summary>
 /// The measurements of one benchmark run. Throughput is the median over the timed steps; GC figures are averages over
-/// them (steady state); peak memory is the process's peak working set (VmHWM) at the end. <see cref="FoldedConvolutions"/>:
-/// how many convolutions the inference plan folded with their batch norm (null: training, or inference with --no-fold).
+/// them (steady state); peak memory is the process's peak working set (VmHWM) at the end. What the inference plan did
+/// (all null: training, or inference with --no-fold): <see cref="PreparedConvolutions"/>, the convolutions it runs from
+/// prepared weights; <see cref="PackedConvolutions"/>, those of them whose weights it packed once for the kernel (none on
+/// a device); <see cref="FoldedConvolutions"/>, those folded with their batch norm; <see cref="FusedRelus"/>, the ReLUs
+/// it runs in their convolution's store.
 /// </summary>
 public sealed record BenchResult(
     string Mode, string Model, int Resize, int Batch, int Threads, int Steps,
     double[] StepSeconds, long MacsPerImage, long PeakBytes, long PoolAllocatedBytes, long PoolRetainedBytes,
     double GcBytesPerStep, double GcBytesPerStepCallingThread, int Gen0Collections, int Gen2Collections,
-    IReadOnlyList<OpTime> Profile, int? FoldedConvolutions = null)
+    IReadOnlyList<OpTime> Profile, int? FoldedConvolutions = null, int? PreparedConvolutions = null, int? PackedConvolutions = null,
+    int? FusedRelus = null)
 {
     public double MedianStepSeconds => Median(StepSeconds);
     public double MinStepSeconds => StepSeconds.Min();
@@ -182,6 +186,7 @@ public static class ModelBenchmark
         self.Refresh();
         return new BenchResult(training ? "train" : "infer", s.Model, s.Resize, s.Batch, s.EffectiveThreads, s.Steps, times, macs,
             self.PeakWorkingSet64, context.Pool.AllocatedBytes, context.Pool.RetainedBytes,
-            (allAfter - allBefore) / (double)s.Steps, (mineAfter - mineBefore) / (double)s.Steps, gen0, gen2, profile, plan?.Folds.Count);
+            (allAfter - allBefore) / (double)s.Steps, (mineAfter - mineBefore) / (double)s.Steps, gen0, gen2, profile, plan?.Folds.Count,
+            plan?.Convolutions.Count, plan?.PackedConvolutions, plan?.FusedRelus);
     }
 }

@@ -16,7 +16,8 @@ namespace NetBlocks.Workflows;
 /// the <see cref="ExecutionContext"/> given to <see cref="Load"/> (the CLI's, from --threads and --device): its
 /// parameters live on the context's device, images are uploaded there and results downloaded. Unless told not to
 /// (<c>fold: false</c>, the CLI's --no-fold), its forwards run under an <see cref="InferencePlan"/> made once at load:
-/// every convolution followed by a batch norm runs as one convolution with folded weights and bias.
+/// every convolution followed by a batch norm runs as one convolution with folded weights and bias, every convolution's
+/// weights are packed for its kernel once, and a ReLU right after a convolution runs in its store.
 /// </summary>
 public sealed class InferenceModel
 {
@@ -48,7 +49,7 @@ public sealed class InferenceModel
 
     /// <param name="memory">What memory inference may take (default: <see cref="MemoryBudget.Read"/>; tests pass a fixed one).</param>
     /// <param name="context">What to build and run the model under (default: the one in force on this thread).</param>
-    /// <param name="fold">Run under an <see cref="InferencePlan"/> (batch norm folded into the convolutions); false runs the model as declared.</param>
+    /// <param name="fold">Run under an <see cref="InferencePlan"/> (batch norm folded into the convolutions, weights packed once, ReLUs in the convolutions' stores); false runs the model as declared.</param>
     public static InferenceModel Load(string path, string? model = null, int? resize = null, int? classes = null, Func<MemoryBudget>? memory = null,
         ExecutionContext? context = null, bool fold = true)
     {

@@ -53,6 +53,14 @@ public sealed partial class CpuBackend : IBackend
     public void Conv2d(Tensor x, Tensor weight, Tensor? bias, Tensor y, ConvGeometry g) =>
         Convolution.Forward(Raw(x), x.Offset, Raw(weight), weight.Offset, bias is null ? null : Raw(bias), bias?.Offset ?? 0, Raw(y), y.Offset, g);
 
+    public PackedWeights? PrepareConv2d(Tensor weight, ConvGeometry g) =>
+        PackedWeights.Prepare(Raw(weight), weight.Offset, g, ExecutionContext.Current.Threads);
+
+    /// <summary>The ReLU in the kernel's store and the prepared weights in place of packing: bit for bit Conv2d then Relu.</summary>
+    public void Conv2dForInference(Tensor x, Tensor weight, Tensor? bias, Tensor y, ConvGeometry g, PackedWeights? prepared, bool relu) =>
+        Convolution.Forward(Raw(x), x.Offset, Raw(weight), weight.Offset, bias is null ? null : Raw(bias), bias?.Offset ?? 0, Raw(y), y.Offset, g,
+            ExecutionContext.Current.Threads, prepared, relu);
+
     public void Conv2dBackwardData(Tensor dy, Tensor weight, Tensor dx, ConvGeometry g) =>
         Convolution.BackwardData(Raw(dy), dy.Offset, Raw(weight), weight.Offset, Raw(dx), dx.Offset, g);
 

@@ -21,6 +21,19 @@ public interface IBackend
     /// <summary>y (N, OC, OH, OW) = conv(x, w) + bias, with groups.</summary>
     void Conv2d(Tensor x, Tensor weight, Tensor? bias, Tensor y, ConvGeometry g);
 
+    /// <summary>
+    /// The ready form of <paramref name="weight"/> for forwards of layer g (an inference plan makes it once and passes it
+    /// to every <see cref="Conv2dForInference"/>), or null when this backend's convolution reads the weights as they are.
+    /// </summary>
+    PackedWeights? PrepareConv2d(Tensor weight, ConvGeometry g);
+
+    /// <summary>
+    /// y = conv(x, w) + bias as <see cref="Conv2d"/>, then with <paramref name="relu"/> y = max(y, 0) (as <see cref="Relu"/>
+    /// computes it); <paramref name="prepared"/>, when given, is <see cref="PrepareConv2d"/> of this very weight and may
+    /// stand in for it. Inference only: nothing is kept for a backward.
+    /// </summary>
+    void Conv2dForInference(Tensor x, Tensor weight, Tensor? bias, Tensor y, ConvGeometry g, PackedWeights? prepared, bool relu);
+
     /// <summary>dx (N, C, H, W) from dy: the transposed convolution with the weight.</summary>
     void Conv2dBackwardData(Tensor dy, Tensor weight, Tensor dx, ConvGeometry g);
 

@@ -21,6 +21,37 @@ public static partial class F
         return Node.ShouldRecord(x, weight, bias) ? new Conv2dBackward(x.KeepForBackward(), weight.KeepForBackward(), bias, g).Attach(y) : y;
     }
 
+    /// <summary>
+    /// The forward of an inference plan's convolution: conv2d(x, weight, bias) as <see cref="Conv2d"/> computes it, with
+    /// <paramref name="relu"/> followed by max(·, 0) in the kernel's store (bit for bit <see cref="Relu"/> after it, one pass
+    /// over the output less), and with <paramref name="prepared"/> (<see cref="PrepareConv2d"/> of this very weight) read
+    /// in place of re-laying the weights out. Records no graph: refused while gradients would be recorded.
+    /// </summary>
+    public static Tensor Conv2dForInference(Tensor x, Tensor weight, Tensor? bias, int stride, int padding, int groups, PackedWeights? prepared, bool relu)
+    {
+        var g = ConvShape(x.ShapeArray, weight.ShapeArray, bias?.ShapeArray, stride, padding, groups);
+        if (AnyMeta(x, weight, bias)) return Tensor.Meta(g.N, g.OC, g.OH, g.OW);
+        SameDevice("conv2d", x, weight, bias);
+        if (Node.ShouldRecord(x, weight, bias))
+            throw new InvalidOperationException("conv2d for inference has no backward: run it under GradMode.NoGrad()");
+        string op = relu ? "Conv2d+Relu" : "Conv2d";
+        using var profile = OpProfiler.Scope(OpProfiler.Enabled ? op + " " + Describe(g) : op);
+        var y = Tensor.Empty(x.Device, g.N, g.OC, g.OH, g.OW);
+        x.Backend.Conv2dForInference(x, weight, bias, y, g, prepared, relu);
+        return y;
+    }
+
+    /// <summary>
+    /// The ready form of <paramref name="weight"/> for <see cref="Conv2dForInference"/> at inputs of
+    /// <paramref name="inputShape"/> (its backend's <see cref="Backends.IBackend.PrepareConv2d"/>): null on the meta device
+    /// and on a backend that reads the weights as they are.
+    /// </summary>
+    public static PackedWeights? PrepareConv2d(Tensor weight, int[] inputShape, int stride, int padding, int groups)
+    {
+        var g = ConvShape(inputShape, weight.ShapeArray, null, stride, padding, groups);
+        return weight.IsMeta ? null : weight.Backend.PrepareConv2d(weight, g);
+    }
+
     /// <summary>"64→128 3×3/1 g1 @48×48": the layer's shape in a profile.</summary>
     private static string Describe(ConvGeometry g) => $"{g.C}→{g.OC} {g.KH}×{g.KW}/{g.Stride} g{g.Groups} @{g.H}×{g.W}";
 

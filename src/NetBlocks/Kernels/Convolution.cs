@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Runtime.Intrinsics.X86;
 
 namespace NetBlocks.Kernels;
@@ -59,6 +60,10 @@ public readonly record struct ConvGeometry(int N, int C, int H, int W, int OC, i
 /// Before either, 3×3 stride-1 ungrouped convolutions with enough channels and a large enough plane run
 /// <see cref="Winograd"/> F(2×2, 3×3) for the forward pass and the input gradient (see <see cref="WinogradPays"/>);
 /// the weight gradient stays on the direct kernel.
+/// </para>
+/// <para>
+/// An inference plan's forwards pass the weights prepared once (<see cref="PackedWeights"/>) and may ask for the ReLU
+/// in the store; <see cref="ForwardKernelFor"/> is the one rule that picks the kernel, for them and for every forward.
 /// </para>
 /// </summary>
 public static unsafe class Convolution
@@ -193,21 +198,64 @@ public static unsafe class Convolution
         return (long)n * groups * Math.Max(1, outPerGroup / block) >= threads;
     }
 
+    /// <summary>The kernels a forward convolution can run.</summary>
+    internal enum ForwardKernel
+    {
+        /// <summary>im2col (none for 1×1 stride 1) + GEMM, per sample or per block of samples.</summary>
+        Im2Col,
+        /// <summary><see cref="DirectConvolution"/>: weights packed [group][chunk][ci][kh][kw][block].</summary>
+        Direct,
+        /// <summary><see cref="Winograd"/> F(2×2, 3×3): weights transformed to V [16][OC][C].</summary>
+        Winograd,
+    }
+
+    /// <summary>
+    /// The kernel <see cref="Forward"/> runs for layer g on <paramref name="threads"/> threads under the current policy:
+    /// the one place that chooses it (Winograd where <see cref="UsesWinogradForward"/>, else the direct kernel where
+    /// <see cref="UsesDirectForward"/>, else im2col + GEMM). Depends on the input's shape, not only the weights'.
+    /// </summary>
+    internal static ForwardKernel ForwardKernelFor(ConvGeometry g, int threads)
+        => UsesWinogradForward(g, threads) ? ForwardKernel.Winograd
+            : UsesDirectForward(g, threads) ? ForwardKernel.Direct
+            : ForwardKernel.Im2Col;
+
     internal static void Forward(float[] x, int xOff, float[] w, int wOff, float[]? bias, int biasOff, float[] y, int yOff, ConvGeometry g, int threads)
+        => Forward(x, xOff, w, wOff, bias, biasOff, y, yOff, g, threads, prepared: null, relu: false);
+
+    /// <summary>
+    /// y = conv(x, w) + bias, then with <paramref name="relu"/> max(y, 0) inside the kernel's store (the direct kernel's
+    /// transpose, Winograd's output transform, im2col's bias pass): bit for bit the convolution followed by F.Relu
+    /// (−0 becomes +0; a NaN stays that NaN, as F.Relu's vector lanes keep it). With <paramref name="prepared"/> (made from
+    /// this very w by <see cref="PackedWeights.Prepare"/>), the direct and Winograd kernels read its packed or
+    /// transformed weights instead of re-laying w out: the same values in the same order, so the same bits.
+    /// </summary>
+    internal static void Forward(float[] x, int xOff, float[] w, int wOff, float[]? bias, int biasOff, float[] y, int yOff, ConvGeometry g, int threads,
+        PackedWeights? prepared, bool relu)
     {
         g.Validate("conv2d");
         CheckBuffers("conv2d", (nameof(x), x, xOff, g.InputElements), (nameof(w), w, wOff, g.WeightElements),
             (nameof(bias), bias, biasOff, g.OC), (nameof(y), y, yOff, g.OutputElements));
-        if (UsesWinogradForward(g, threads))
+        prepared?.CheckFits(g);
+        var kernel = ForwardKernelFor(g, threads);
+        float[]? form = prepared?.For(kernel, w, wOff, g, threads);
+        if (kernel == ForwardKernel.Winograd)
         {
-            fixed (float* px = x, pw = w, py = y, pb = bias)
-                Winograd.Forward(px + xOff, pw + wOff, pb == null ? null : pb + biasOff, py + yOff, g, threads);
+            fixed (float* px = x, pw = w, py = y, pb = bias, pf = form)
+            {
+                float* b = pb == null ? null : pb + biasOff;
+                if (pf == null) Winograd.Forward(px + xOff, pw + wOff, b, py + yOff, g, threads, relu);
+                else Winograd.ForwardTransformed(px + xOff, pf, b, py + yOff, g, threads, relu);
+            }
             return;
         }
-        if (UsesDirectForward(g, threads))
+        if (kernel == ForwardKernel.Direct)
         {
-            fixed (float* px = x, pw = w, py = y, pb = bias)
-                DirectConvolution.Forward(px + xOff, pw + wOff, pb == null ? null : pb + biasOff, py + yOff, g, threads);
+            fixed (float* px = x, pw = w, py = y, pb = bias, pf = form)
+            {
+                float* b = pb == null ? null : pb + biasOff;
+                if (pf == null) DirectConvolution.Forward(px + xOff, pw + wOff, b, py + yOff, g, threads, relu);
+                else DirectConvolution.ForwardPacked(px + xOff, pf, b, py + yOff, g, threads, relu);
+            }
             return;
         }
         bool split = SplitsBatch(g, threads);
@@ -217,7 +265,7 @@ public static unsafe class Convolution
             var body = new ForwardBody
             {
                 X = px + xOff, W = pw + wOff, Bias = pb == null ? null : pb + biasOff, Y = py + yOff, G = g, Block = nb,
-                GemmThreads = split ? 1 : threads,
+                GemmThreads = split ? 1 : threads, Relu = relu,
             };
             if (split) Threading.For(blocks, ref body, threads);
             else for (int i = 0; i < blocks; i++) body.Invoke(i);
@@ -370,12 +418,14 @@ public static unsafe class Convolution
         return pc;
     }
 
-    /// <summary>y[n] = W · cols(x[n]) + b for a block of samples (every group).</summary>
+    /// <summary>y[n] = W · cols(x[n]) + b for a block of samples (every group), max(·, 0) of it with <see cref="Relu"/>.</summary>
     private struct ForwardBody : IParallelBody
     {
         public float* X, W, Bias, Y;
         public ConvGeometry G;
         public int GemmThreads, Block;
+        /// <summary>max(·, 0) in the bias pass (the inference plan's fused ReLU), while the block's rows are in cache.</summary>
+        public bool Relu;
 
         public readonly void Invoke(int block)
         {
@@ -396,7 +446,13 @@ public static unsafe class Convolution
                     if (count > 1) CopyRows(ys, (long)g.OC * plane, og, plane, count, pr, ld, scatter: true);
                 }
             }
-            if (Bias != null)
+            if (Relu)
+            {
+                for (int n = n0; n < n0 + count; n++)
+                for (int oc = 0; oc < g.OC; oc++)
+                    AddBiasRelu(Y + ((long)n * g.OC + oc) * plane, plane, Bias != null, Bias == null ? 0f : Bias[oc]);
+            }
+            else if (Bias != null)
             {
                 for (int n = n0; n < n0 + count; n++)
                 for (int oc = 0; oc < g.OC; oc++)
@@ -406,6 +462,24 @@ public static unsafe class Convolution
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// row[i] = max(row[i] + b, 0) (no addition without bias), in one pass: the bits of
+    /// <see cref="Elementwise.Affine"/>(row, 1, b) (x·1 + b is x + b) followed by F.Relu's max, which keeps a NaN and
+    /// turns −0 into +0 (<see cref="Vector.Max{T}"/>, and <see cref="Math.Max(float, float)"/> on the tail: the same rule).
+    /// </summary>
+    private static void AddBiasRelu(float* row, int n, bool hasBias, float b)
+    {
+        int i = 0, w = Vector<float>.Count;
+        var vb = new Vector<float>(b);
+        for (; i + w <= n; i += w)
+        {
+            var v = Vector.Load(row + i);
+            if (hasBias) v += vb;
+            Vector.Max(v, Vector<float>.Zero).Store(row + i);
+        }
+        for (; i < n; i++) row[i] = Math.Max(hasBias ? row[i] + b : row[i], 0f);
     }
 
     /// <summary>dx[n] = col2im(Wᵀ · dy[n]) for a block of samples (every group).</summary>

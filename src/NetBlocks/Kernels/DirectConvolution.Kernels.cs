@@ -155,10 +155,11 @@ internal static unsafe partial class DirectConvolution
 
     /// <summary>
     /// y[l·yStride + j] = src[j·srcStride + l] + bias[l] for l &lt; 16, j &lt; cols (bias may be null): a 16×16 transpose in
-    /// registers. Reads all 16 source rows (the ones past cols only feed masked-off lanes).
+    /// registers. With <paramref name="relu"/>, max(·, 0) of that sum as <see cref="Vector512.Max{T}"/> takes it (F.Relu's
+    /// rule: −0 becomes +0, a NaN stays the same NaN). Reads all 16 source rows (the ones past cols only feed masked-off lanes).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void StoreTransposed(float* src, nint srcStride, float* y, nint yStride, float* bias, int cols)
+    private static void StoreTransposed(float* src, nint srcStride, float* y, nint yStride, float* bias, int cols, bool relu)
     {
         Vector512<float> r0 = Vector512.Load(src + 0 * srcStride), r1 = Vector512.Load(src + 1 * srcStride), r2 = Vector512.Load(src + 2 * srcStride), r3 = Vector512.Load(src + 3 * srcStride), r4 = Vector512.Load(src + 4 * srcStride), r5 = Vector512.Load(src + 5 * srcStride), r6 = Vector512.Load(src + 6 * srcStride), r7 = Vector512.Load(src + 7 * srcStride), r8 = Vector512.Load(src + 8 * srcStride), r9 = Vector512.Load(src + 9 * srcStride), r10 = Vector512.Load(src + 10 * srcStride), r11 = Vector512.Load(src + 11 * srcStride), r12 = Vector512.Load(src + 12 * srcStride), r13 = Vector512.Load(src + 13 * srcStride), r14 = Vector512.Load(src + 14 * srcStride), r15 = Vector512.Load(src + 15 * srcStride);
         Vector512<float> t;
@@ -220,6 +221,25 @@ internal static unsafe partial class DirectConvolution
             r13 = Avx512F.Add(r13, Vector512.Create(bias[13]));
             r14 = Avx512F.Add(r14, Vector512.Create(bias[14]));
             r15 = Avx512F.Add(r15, Vector512.Create(bias[15]));
+        }
+        if (relu)
+        {
+            r0 = Vector512.Max(r0, Vector512<float>.Zero);
+            r1 = Vector512.Max(r1, Vector512<float>.Zero);
+            r2 = Vector512.Max(r2, Vector512<float>.Zero);
+            r3 = Vector512.Max(r3, Vector512<float>.Zero);
+            r4 = Vector512.Max(r4, Vector512<float>.Zero);
+            r5 = Vector512.Max(r5, Vector512<float>.Zero);
+            r6 = Vector512.Max(r6, Vector512<float>.Zero);
+            r7 = Vector512.Max(r7, Vector512<float>.Zero);
+            r8 = Vector512.Max(r8, Vector512<float>.Zero);
+            r9 = Vector512.Max(r9, Vector512<float>.Zero);
+            r10 = Vector512.Max(r10, Vector512<float>.Zero);
+            r11 = Vector512.Max(r11, Vector512<float>.Zero);
+            r12 = Vector512.Max(r12, Vector512<float>.Zero);
+            r13 = Vector512.Max(r13, Vector512<float>.Zero);
+            r14 = Vector512.Max(r14, Vector512<float>.Zero);
+            r15 = Vector512.Max(r15, Vector512<float>.Zero);
         }
         if (cols == 16)
         {

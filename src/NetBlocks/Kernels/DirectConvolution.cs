@@ -10,9 +10,10 @@ namespace NetBlocks.Kernels;
 /// <para>
 /// Per sample, group, chunk of 16 or 32 output channels and output row, a tile of up to <see cref="MaxTile1"/> (16
 /// channels) or <see cref="MaxTile2"/> (32 channels) output columns is held in registers, one Vector512 per column and
-/// 16 channels; each tap (ci, kh, kw) loads the chunk's weight vectors (re-laid out once per call as
+/// 16 channels; each tap (ci, kh, kw) loads the chunk's weight vectors (re-laid out once per call, or once per inference plan, as
 /// [group][chunk][ci][kh][kw][16·NB]) and broadcasts one input value per column. The tile is then written out
-/// (transposed to NCHW) with the bias.
+/// (transposed to NCHW) with the bias, and for an inference plan's convolution followed by a ReLU, max(·, 0) in the same
+/// store. An inference plan packs the weights once (<see cref="PackForward"/>, <see cref="ForwardPacked"/>).
 /// </para>
 /// <para>
 /// The input gradient of a stride-1 convolution is the same kernel applied to dy with the weights transposed within each
@@ -51,17 +52,38 @@ internal static unsafe partial class DirectConvolution
         public int PaddedW => W + 2 * PW;
     }
 
-    /// <summary>y = conv(x, w) + bias, y overwritten. Requires <see cref="CanForward"/>.</summary>
-    internal static void Forward(float* x, float* w, float* bias, float* y, ConvGeometry g, int threads)
+    /// <summary>
+    /// y = conv(x, w) + bias, y overwritten, then max(y, 0) with <paramref name="relu"/> (in the store, as
+    /// <see cref="StoreTransposed"/> does it). Requires <see cref="CanForward"/>. Packs w into a thread scratch first.
+    /// </summary>
+    internal static void Forward(float* x, float* w, float* bias, float* y, ConvGeometry g, int threads, bool relu = false)
     {
-        var s = new Shape(g.N, g.C, g.H, g.W, g.OC, g.KH, g.KW, g.Stride, g.Padding, g.Padding, g.Groups, g.OH, g.OW);
-        float[] packed = PackScratch(g.OC * g.PatchSize);
+        float[] packed = PackScratch(PackedLength(g));
         fixed (float* pw = packed)
         {
-            Pack(w, pw, s, transpose: false, threads);
-            Run(x, pw, bias, y, s, threads);
+            PackForward(w, pw, g, threads);
+            ForwardPacked(x, pw, bias, y, g, threads, relu);
         }
     }
+
+    /// <summary>Floats of the forward's packed weights for layer g: OC · C/groups · KH · KW.</summary>
+    internal static int PackedLength(ConvGeometry g) => g.OC * g.PatchSize;
+
+    /// <summary>
+    /// The forward's re-laid-out weights of layer g into <paramref name="packed"/> (<see cref="PackedLength"/> floats),
+    /// [group][chunk][ci][kh][kw][block]: what <see cref="ForwardPacked"/> reads. Depends on the weight shape and
+    /// groups only, so one packing serves any input size.
+    /// </summary>
+    internal static void PackForward(float* w, float* packed, ConvGeometry g, int threads) => Pack(w, packed, ForwardShape(g), transpose: false, threads);
+
+    /// <summary>
+    /// <see cref="Forward"/> from weights already packed by <see cref="PackForward"/> (an inference plan packs them once):
+    /// the same arithmetic in the same order, so the same bits.
+    /// </summary>
+    internal static void ForwardPacked(float* x, float* packed, float* bias, float* y, ConvGeometry g, int threads, bool relu)
+        => Run(x, packed, bias, y, ForwardShape(g), threads, relu);
+
+    private static Shape ForwardShape(ConvGeometry g) => new(g.N, g.C, g.H, g.W, g.OC, g.KH, g.KW, g.Stride, g.Padding, g.Padding, g.Groups, g.OH, g.OW);
 
     /// <summary>dx = ∂L/∂x of a stride-1 convolution given dy, dx overwritten. Requires <see cref="CanBackwardData"/>.</summary>
     internal static void BackwardData(float* dy, float* w, float* dx, ConvGeometry g, int threads)
@@ -71,7 +93,7 @@ internal static unsafe partial class DirectConvolution
         fixed (float* pw = packed)
         {
             Pack(w, pw, s, transpose: true, threads);
-            Run(dy, pw, null, dx, s, threads);
+            Run(dy, pw, null, dx, s, threads, relu: false);
         }
     }
 
@@ -112,9 +134,9 @@ internal static unsafe partial class DirectConvolution
         }
     }
 
-    private static void Run(float* x, float* pw, float* bias, float* y, Shape s, int threads)
+    private static void Run(float* x, float* pw, float* bias, float* y, Shape s, int threads, bool relu)
     {
-        var body = new Body { X = x, W = pw, Bias = bias, Y = y, S = s };
+        var body = new Body { X = x, W = pw, Bias = bias, Y = y, S = s, Relu = relu };
         // per sample (each copies a group's padded input once for all its chunks); a batch smaller than the thread count
         // is split finer, per sample, group and chunk
         if (threads <= 1 || s.N >= threads)
@@ -132,6 +154,8 @@ internal static unsafe partial class DirectConvolution
         public Shape S;
         /// <summary>One item per (sample, group, chunk) rather than per sample.</summary>
         public bool Fine;
+        /// <summary>max(·, 0) in the store (the inference plan's fused ReLU).</summary>
+        public bool Relu;
 
         public readonly void Invoke(int item)
         {
@@ -225,7 +249,7 @@ internal static unsafe partial class DirectConvolution
                     int pixels = r * t;
                     for (int v = 0; v < block; v += 16)
                     for (int p0 = 0; p0 < pixels; p0 += 16)
-                        StoreTransposed(tile + p0 * block + v, block, yt + v * outPlane + p0, (nint)outPlane, bc == null ? null : bc + v, Math.Min(16, pixels - p0));
+                        StoreTransposed(tile + p0 * block + v, block, yt + v * outPlane + p0, (nint)outPlane, bc == null ? null : bc + v, Math.Min(16, pixels - p0), Relu);
                     ow0 += t;
                 }
                 oh0 += r;

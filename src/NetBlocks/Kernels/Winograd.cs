@@ -10,7 +10,8 @@ namespace NetBlocks.Kernels;
 /// transforms, and with a rounding that differs from a direct sum's (the transforms add and subtract up to nine values
 /// before and after the products; measured about as large as the direct kernel's error on the tests' shapes).
 /// <para>
-/// Per call the weights are transformed once, V = G g Gᵀ, laid out [16][C_out][C_in]. The output's 2×2 tiles are
+/// Per call the weights are transformed once, V = G g Gᵀ, laid out [16][C_out][C_in] (an inference plan transforms them
+/// once for all its calls: <see cref="TransformForward"/>, <see cref="ForwardTransformed"/>). The output's 2×2 tiles are
 /// numbered sample by sample, row by row, and a block of consecutive tiles (a multiple of 32, the GEMM's register block,
 /// sized so that its U and M stay near <see cref="KernelPolicy.WinogradBlockBytes"/>) is one work item: its input tiles
 /// are transformed, U = Bᵀ d B laid out [16][C_in][tiles] (from a zero-padded copy of the rows of each input plane they
@@ -78,33 +79,62 @@ internal static unsafe class Winograd
         return (int)((s.Tiles + tiles - 1) / tiles);
     }
 
-    /// <summary>y = conv(x, w) + bias, y overwritten. Requires <see cref="CanForward"/>.</summary>
-    internal static void Forward(float* x, float* w, float* bias, float* y, ConvGeometry g, int threads)
-        => Run(x, w, transpose: false, bias, y, ForwardShape(g), threads);
+    /// <summary>
+    /// y = conv(x, w) + bias, y overwritten, then max(y, 0) with <paramref name="relu"/> (in the output transform).
+    /// Requires <see cref="CanForward"/>. Transforms w into a thread scratch first.
+    /// </summary>
+    internal static void Forward(float* x, float* w, float* bias, float* y, ConvGeometry g, int threads, bool relu = false)
+        => Run(x, w, transpose: false, bias, y, ForwardShape(g), threads, relu);
 
     /// <summary>dx = ∂L/∂x given dy, dx overwritten. Requires <see cref="CanBackwardData"/>.</summary>
     internal static void BackwardData(float* dy, float* w, float* dx, ConvGeometry g, int threads)
-        => Run(dy, w, transpose: true, null, dx, BackwardDataShape(g), threads);
+        => Run(dy, w, transpose: true, null, dx, BackwardDataShape(g), threads, relu: false);
+
+    /// <summary>Floats of the forward's transformed weights V of layer g: 16 · OC · C.</summary>
+    internal static int TransformedLength(ConvGeometry g) => 16 * g.OC * g.C;
+
+    /// <summary>
+    /// V = G w Gᵀ of layer g's forward, laid out [16][OC][C], into <paramref name="v"/> (<see cref="TransformedLength"/>
+    /// floats): what <see cref="ForwardTransformed"/> reads. Depends on the weights only, so one transform serves any input size.
+    /// </summary>
+    internal static void TransformForward(float* w, float* v, ConvGeometry g, int threads)
+    {
+        var weights = new WeightBody { W = w, V = v, OC = g.OC, C = g.C, Transpose = false };
+        Threading.For(g.OC, ref weights, threads);
+    }
+
+    /// <summary>
+    /// <see cref="Forward"/> from weights already transformed by <see cref="TransformForward"/> (an inference plan
+    /// transforms them once): the same arithmetic in the same order, so the same bits.
+    /// </summary>
+    internal static void ForwardTransformed(float* x, float* v, float* bias, float* y, ConvGeometry g, int threads, bool relu)
+        => RunTransformed(x, v, bias, y, ForwardShape(g), threads, relu);
 
     /// <summary>
     /// The kernel for shape s. With <paramref name="transpose"/>, w is the forward weights (s.C, s.OC, 3, 3) of the layer
     /// whose input gradient this is, used transposed and rotated; else w is (s.OC, s.C, 3, 3).
     /// </summary>
-    private static void Run(float* x, float* w, bool transpose, float* bias, float* y, Shape s, int threads)
+    private static void Run(float* x, float* w, bool transpose, float* bias, float* y, Shape s, int threads, bool relu)
     {
         float[] v = WeightScratch(16 * s.OC * s.C);
-        int tiles = s.TilesPerBlock(BlockBytes), blocks = WorkItems(s);
         fixed (float* pv = v)
         {
             var weights = new WeightBody { W = w, V = pv, OC = s.OC, C = s.C, Transpose = transpose };
             Threading.For(s.OC, ref weights, threads);
-            var body = new Body
-            {
-                X = x, V = pv, Bias = bias, Y = y, S = s, BlockTiles = tiles, Path = Gemm.ForcedPath,
-                Vector = Avx512F.IsSupported && !ExecutionContext.Current.Policy.WinogradScalarTransforms,
-            };
-            Threading.For(blocks, ref body, threads);
+            RunTransformed(x, pv, bias, y, s, threads, relu);
         }
+    }
+
+    /// <summary>The tiles of shape s from transformed weights v ([16][s.OC][s.C]).</summary>
+    private static void RunTransformed(float* x, float* v, float* bias, float* y, Shape s, int threads, bool relu)
+    {
+        int tiles = s.TilesPerBlock(BlockBytes), blocks = WorkItems(s);
+        var body = new Body
+        {
+            X = x, V = v, Bias = bias, Y = y, S = s, BlockTiles = tiles, Path = Gemm.ForcedPath,
+            Vector = Avx512F.IsSupported && !ExecutionContext.Current.Policy.WinogradScalarTransforms, Relu = relu,
+        };
+        Threading.For(blocks, ref body, threads);
     }
 
     /// <summary>V[ξ][o][c] = (G g Gᵀ)[ξ] of the 3×3 kernel g of output o and input c, for one output channel o.</summary>
@@ -164,6 +194,8 @@ internal static unsafe class Winograd
         public GemmPath Path;
         /// <summary>Transforms 16 tiles at a time on AVX-512, else lane by lane.</summary>
         public bool Vector;
+        /// <summary>max(·, 0) in the output transform (the inference plan's fused ReLU).</summary>
+        public bool Relu;
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public readonly void Invoke(int block)
@@ -252,8 +284,8 @@ internal static unsafe class Winograd
                         int cols = Math.Min(2 * Math.Min(16, twEnd - tw), s.OW - 2 * tw);
                         float* src = mo + th * s.TilesW + tw;
                         float* dst = yPlane + (long)2 * th * s.OW + 2 * tw;
-                        if (Vector) OutputTiles16(src, xiStride, hasBias, b, dst, s.OW, cols, rows);
-                        else OutputTilesScalar(src, xiStride, hasBias, b, dst, s.OW, cols, rows);
+                        if (Vector) OutputTiles16(src, xiStride, hasBias, b, Relu, dst, s.OW, cols, rows);
+                        else OutputTilesScalar(src, xiStride, hasBias, b, Relu, dst, s.OW, cols, rows);
                     }
                 }
             }
@@ -342,11 +374,12 @@ internal static unsafe class Winograd
     }
 
     /// <summary>
-    /// Y = Aᵀ M A (+ bias) of 16 tiles whose M[ξ] is at src + ξ·xiStride; Aᵀ = (1 1 1 0), (0 1 −1 −1). Writes the first
-    /// <paramref name="rows"/> (1 or 2) output rows from dst (ow apart), <paramref name="cols"/> columns of each.
+    /// Y = Aᵀ M A (+ bias) of 16 tiles whose M[ξ] is at src + ξ·xiStride; Aᵀ = (1 1 1 0), (0 1 −1 −1); with
+    /// <paramref name="relu"/> max(Y, 0) as <see cref="Vector512.Max{T}"/> takes it (−0 becomes +0, a NaN stays itself).
+    /// Writes the first <paramref name="rows"/> (1 or 2) output rows from dst (ow apart), <paramref name="cols"/> columns of each.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void OutputTiles16(float* src, nint xiStride, bool hasBias, float bias, float* dst, int ow, int cols, int rows)
+    private static void OutputTiles16(float* src, nint xiStride, bool hasBias, float bias, bool relu, float* dst, int ow, int cols, int rows)
     {
         // rows of Aᵀ M: s_j = m0j + m1j + m2j, d_j = m1j − m2j − m3j
         Vector512<float> s0, s1, s2, s3, e0, e1, e2, e3;
@@ -377,6 +410,11 @@ internal static unsafe class Winograd
             var b = Vector512.Create(bias);
             y00 += b; y01 += b; y10 += b; y11 += b;
         }
+        if (relu)
+        {
+            y00 = Vector512.Max(y00, Vector512<float>.Zero); y01 = Vector512.Max(y01, Vector512<float>.Zero);
+            y10 = Vector512.Max(y10, Vector512<float>.Zero); y11 = Vector512.Max(y11, Vector512<float>.Zero);
+        }
         StoreRow(y00, y01, dst, cols);
         if (rows == 2) StoreRow(y10, y11, dst + ow, cols);
     }
@@ -389,8 +427,8 @@ internal static unsafe class Winograd
         if (cols > 16) Store(Avx512F.PermuteVar16x32x2(left, InterleaveHi, right), dst + 16, cols - 16);
     }
 
-    /// <summary><see cref="OutputTiles16"/> lane by lane, the same additions in the same order.</summary>
-    private static void OutputTilesScalar(float* src, nint xiStride, bool hasBias, float bias, float* dst, int ow, int cols, int rows)
+    /// <summary><see cref="OutputTiles16"/> lane by lane, the same additions in the same order (and <see cref="Math.Max(float, float)"/>, Vector512.Max's scalar twin).</summary>
+    private static void OutputTilesScalar(float* src, nint xiStride, bool hasBias, float bias, bool relu, float* dst, int ow, int cols, int rows)
     {
         int tiles = (cols + 1) / 2;
         for (int l = 0; l < tiles; l++)
@@ -402,6 +440,7 @@ internal static unsafe class Winograd
             float s3 = M(3) + M(7) + M(11), e3 = M(7) - M(11) - M(15);
             float y00 = s0 + s1 + s2, y01 = s1 - s2 - s3, y10 = e0 + e1 + e2, y11 = e1 - e2 - e3;
             if (hasBias) { y00 += bias; y01 += bias; y10 += bias; y11 += bias; }
+            if (relu) { y00 = Math.Max(y00, 0f); y01 = Math.Max(y01, 0f); y10 = Math.Max(y10, 0f); y11 = Math.Max(y11, 0f); }
             bool right = 2 * l + 1 < cols;
             dst[2 * l] = y00;
             if (right) dst[2 * l + 1] = y01;

@@ -6,7 +6,8 @@ namespace NetBlocks.Nn;
 /// <summary>
 /// 2-D convolution layer, torch.nn.Conv2d: weight (out, in/groups, k, k), bias (out). With <c>inChannels</c> null it is
 /// lazy like nn.LazyConv2d: the input channel count comes from the first input it sees (typically the shape pass,
-/// <see cref="Module.Build"/>).
+/// <see cref="Module.Build"/>). While an <see cref="InferencePlan"/> that prepared it is in force, its forward runs the
+/// plan's <see cref="PreparedConvolution"/> (the weights packed once).
 /// </summary>
 public sealed class Conv2d : Module
 {
@@ -53,6 +54,8 @@ public sealed class Conv2d : Module
     {
         if (x.Rank != 4) throw new ArgumentException($"expected input (N, C, H, W), got {ShapeUtil.Format(x.Shape)}");
         if (InChannels is null) Materialize(x.Size(1));
+        if (x.IsMeta) InferencePlan.TraceConvolution(this, x.ShapeArray);
+        else if (InferencePlan.Current?.Find(this, bn: null) is { } prepared) return prepared.Forward(x, relu: false);
         return F.Conv2d(x, Weight!, Bias, Stride, Padding, Groups);
     }
 

@@ -1,4 +1,3 @@
-using NetBlocks.Functional;
 using NetBlocks.Tensors;
 
 namespace NetBlocks.Nn;
@@ -8,7 +7,9 @@ namespace NetBlocks.Nn;
 /// torch.fx's <c>fuse_conv_bn_eval</c> and ONNX Runtime do for inference): per output channel c, with
 /// s = γ/√(σ²+ε), the weights w'[c] = w[c]·s and the bias b'[c] = (b[c] − μ)·s + β (b = 0 for a convolution without
 /// bias), computed in double from the float32 values and rounded once. The folded tensors are the plan's own copies:
-/// the two modules' parameters, buffers and state dict are not touched.
+/// the two modules' parameters, buffers and state dict are not touched. The plan runs them as a
+/// <see cref="PreparedConvolution"/> (which also packs them for the kernel and checks that the modules still hold the
+/// values they were folded from).
 /// </summary>
 public sealed class FoldedConvolution
 {
@@ -58,28 +59,6 @@ public sealed class FoldedConvolution
         var foldedBias = Tensor.ZerosPersistent(weight.Device, oc);
         foldedBias.CopyFrom(bf);
         return new FoldedConvolution(conv, bn, foldedWeight, foldedBias);
-    }
-
-    /// <summary>
-    /// bn(conv(x)), or relu(bn(conv(x))) with <paramref name="relu"/> (applied in place on the convolution's output),
-    /// as one convolution. Inference only: refuses a batch norm in training mode and a forward that records a graph.
-    /// </summary>
-    public Tensor Forward(Tensor x, bool relu)
-    {
-        if (BatchNorm.Training)
-            throw new InvalidOperationException(
-                $"{BatchNorm.Describe()} is in training mode, but the inference plan folded its running statistics into {Convolution.Describe()}: " +
-                "call Eval() on the model, or run it outside the plan");
-        if (Autograd.GradMode.IsEnabled)
-            throw new InvalidOperationException(
-                $"the inference plan folds {Name} into one convolution, which has no gradient for the model's parameters: run it under GradMode.NoGrad()");
-        Tensor y;
-        try { y = F.Conv2d(x, Weight, Bias, Convolution.Stride, Convolution.Padding, Convolution.Groups); }
-        catch (ArgumentException e) when (e is not ShapeException) { throw new ShapeException($"{Convolution.Describe()}: {e.Message}", e); }
-        if (!relu) return y;
-        var activated = F.ReluConsuming(y); // in place: a view of y's buffer, which y's own reference must not keep
-        if (!ReferenceEquals(activated, y)) Module.Done(y);
-        return activated;
     }
 
     private static string Label(Module m) => m.Path.Length == 0 ? m.TypeName : m.Path;

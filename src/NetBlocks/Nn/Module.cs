@@ -25,6 +25,14 @@ public abstract class Module
     /// <summary>True in training mode (dropout active, batch norm uses batch statistics).</summary>
     public bool Training { get; private set; } = true;
 
+    /// <summary>
+    /// Counts the events after which this module's own parameters and buffers may hold other values than before: a
+    /// parameter or buffer registered (a tensor replaced), a state dict loaded, training mode entered. What an
+    /// <see cref="InferencePlan"/> compares with the count it saw to know that the weights it prepared are still these
+    /// (an in-place write into a tensor by other means is not counted).
+    /// </summary>
+    public int StateVersion { get; private set; }
+
     /// <summary>The PyTorch class name shown in printouts and summaries (e.g. Conv2d).</summary>
     public virtual string TypeName => GetType().Name;
 
@@ -151,12 +159,14 @@ public abstract class Module
         if (!_parameters.ContainsKey(name)) _parameterNames.Add(name);
         if (value is not null) value.RequiresGrad = true;
         _parameters[name] = value;
+        StateVersion++;
     }
 
     protected void RegisterBuffer(string name, Tensor value)
     {
         if (!_buffers.ContainsKey(name)) _bufferNames.Add(name);
         _buffers[name] = value;
+        StateVersion++;
     }
 
     protected Tensor? GetParameter(string name) => _parameters[name];
@@ -216,6 +226,7 @@ public abstract class Module
     public Module Train(bool on = true)
     {
         Training = on;
+        if (on) StateVersion++;
         foreach (var (_, child) in _children) child.Train(on);
         return this;
     }
@@ -281,6 +292,8 @@ public abstract class Module
                 (problems.Count > 20 ? $"; … and {problems.Count - 20} more" : ""));
         foreach (var (key, value) in own)
             if (state.TryGetValue(key, out var v)) value.CopyFrom(v.Data);
+        StateVersion++;
+        foreach (var (_, m) in NamedModules()) m.StateVersion++;
     }
 
     private static string Join(string prefix, string name) => prefix.Length == 0 ? name : $"{prefix}.{name}";

@@ -17,17 +17,19 @@ namespace NetBlocks.Nn;
 /// </para>
 /// <para>
 /// A <see cref="Conv2d"/> step directly followed by a batch-norm step (alone or fused with its ReLU) is a pair an
-/// <see cref="InferencePlan"/> may fold: while a plan that folded that pair is in force, the two steps run as its
-/// <see cref="FoldedConvolution"/> (the ReLU in place on the output); otherwise, as always, step by step.
+/// <see cref="InferencePlan"/> may fold, and one directly followed by a ReLU step a pair whose ReLU it may run in the
+/// convolution's store: while a plan that prepared that convolution so is in force, the two steps run as its
+/// <see cref="PreparedConvolution"/> (the folded weights, the ReLU in the store); otherwise, as always, step by step.
 /// </para>
 /// </summary>
 public sealed class Pipeline
 {
     private readonly List<Step> _steps = new();
-    /// <summary>Aligned with the steps: the conv + batch norm pair starting at that step, or null.</summary>
-    private readonly List<FoldablePair?> _pairs = new();
+    /// <summary>Aligned with the steps: the conv + batch norm (+ ReLU) or conv + ReLU pair starting at that step, or null.</summary>
+    private readonly List<FusablePair?> _pairs = new();
 
-    private sealed record FoldablePair(Conv2d Conv, BatchNorm2d Bn, bool Relu);
+    /// <summary>A convolution step and the next: its batch norm (null: none) and whether a ReLU follows (the bn's, or the step itself).</summary>
+    private sealed record FusablePair(Conv2d Conv, BatchNorm2d? Bn, bool Relu);
 
     /// <summary>The steps' names, in order ("conv1", "bn1+relu", "relu()"…): the plan as a reader or a test sees it.</summary>
     public IReadOnlyList<string> Plan => _steps.Select(s => s.Name).ToList();
@@ -72,7 +74,10 @@ public sealed class Pipeline
         return this;
     }
 
-    /// <summary>Appends a step; a batch norm right after a convolution marks the pair an inference plan may fold.</summary>
+    /// <summary>
+    /// Appends a step; a batch norm right after a convolution marks the pair an inference plan may fold, a ReLU right
+    /// after one the pair whose ReLU it may run in the convolution's store.
+    /// </summary>
     private void Add(Step step)
     {
         _steps.Add(step);
@@ -80,8 +85,9 @@ public sealed class Pipeline
         int n = _steps.Count;
         if (n >= 2 && _steps[n - 2] is ModuleStep { Module: Conv2d conv })
         {
-            if (step is ModuleStep { Module: BatchNorm2d bn }) _pairs[n - 2] = new FoldablePair(conv, bn, Relu: false);
-            else if (step is BatchNormReluStep fused) _pairs[n - 2] = new FoldablePair(conv, fused.BatchNorm, Relu: true);
+            if (step is ModuleStep { Module: BatchNorm2d bn }) _pairs[n - 2] = new FusablePair(conv, bn, Relu: false);
+            else if (step is BatchNormReluStep fused) _pairs[n - 2] = new FusablePair(conv, fused.BatchNorm, Relu: true);
+            else if (step is ReluStep) _pairs[n - 2] = new FusablePair(conv, null, Relu: true);
         }
     }
 
@@ -94,11 +100,11 @@ public sealed class Pipeline
             bool owned = !ReferenceEquals(h, x);
             var pair = _pairs[i];
             Tensor next;
-            if (pair is not null && h.IsMeta) InferencePlan.Trace(pair.Conv, pair.Bn);
-            if (pair is not null && !h.IsMeta && InferencePlan.Current?.Find(pair.Conv, pair.Bn) is { } folded)
+            if (pair is not null && h.IsMeta) InferencePlan.Trace(pair.Conv, pair.Bn, pair.Relu);
+            if (pair is not null && !h.IsMeta && InferencePlan.Current?.Find(pair.Conv, pair.Bn) is { } prepared)
             {
-                next = folded.Forward(h, pair.Relu);
-                i++; // the batch-norm step ran inside the folded convolution
+                next = prepared.Forward(h, pair.Relu);
+                i++; // the batch-norm or ReLU step ran inside the prepared convolution
             }
             else next = h.IsMeta ? _steps[i].RunEach(h) : _steps[i].Run(h, owned);
             if (owned && !ReferenceEquals(next, h)) Module.Done(h);

@@ -46,16 +46,22 @@ public class ModelBenchmarkTests : IDisposable
     [Fact]
     public void InferRunsUnderTheInferencePlanUnlessToldNotTo()
     {
-        int batchNorms = NetBlocks.Models.ModelZoo.CreateBuilt("regnetx32", [1, 1, 32, 32]).NamedModules().Count(m => m.Module is NetBlocks.Nn.BatchNorm2d);
+        var modules = NetBlocks.Models.ModelZoo.CreateBuilt("regnetx32", [1, 1, 32, 32]).NamedModules().Select(m => m.Module).ToList();
+        int batchNorms = modules.Count(m => m is NetBlocks.Nn.BatchNorm2d), convolutions = modules.Count(m => m is NetBlocks.Nn.Conv2d);
         var folded = ModelBenchmark.Infer(new BenchSettings("regnetx32", Resize: 32, Batch: 1, Steps: 1, Warmup: 0, Threads: 1));
         Assert.Equal(batchNorms, folded.FoldedConvolutions);
-        Assert.Contains($"inference plan  {batchNorms} convolution(s) folded with their batch norm", BenchReport.Text(folded));
-        Assert.Contains($"\"folded_convolutions\":{batchNorms}", BenchReport.Json(folded));
+        Assert.Equal(convolutions, folded.PreparedConvolutions);
+        Assert.InRange(folded.PackedConvolutions!.Value, 0, convolutions);
+        // the stem's and each block's first two conv + bn + ReLU: the ReLU after the residual sum is not a convolution's
+        Assert.InRange(folded.FusedRelus!.Value, 1, batchNorms - 1);
+        Assert.Contains($"inference plan  {convolutions} convolution(s) prepared ({folded.PackedConvolutions} with weights packed once), " +
+            $"{batchNorms} folded with their batch norm, {folded.FusedRelus} ReLU(s) in the convolution's store", BenchReport.Text(folded));
+        Assert.Contains($"\"folded_convolutions\":{batchNorms},\"prepared_convolutions\":{convolutions},\"packed_convolutions\":{folded.PackedConvolutions},\"fused_relus\":{folded.FusedRelus}", BenchReport.Json(folded));
 
         var declared = ModelBenchmark.Infer(new BenchSettings("regnetx32", Resize: 32, Batch: 1, Steps: 1, Warmup: 0, Threads: 1, Fold: false));
         Assert.Null(declared.FoldedConvolutions);
         Assert.Contains("inference plan  none (--no-fold)", BenchReport.Text(declared));
-        Assert.Contains("\"folded_convolutions\":null", BenchReport.Json(declared));
+        Assert.Contains("\"folded_convolutions\":null,\"prepared_convolutions\":null,\"packed_convolutions\":null,\"fused_relus\":null", BenchReport.Json(declared));
     }
 
     [Fact]
