@@ -216,7 +216,7 @@ public sealed class CudaBatchNorm
         float scale = p.Invstd[channel] * (p.Gamma.Length == 0 ? 1f : p.Gamma[channel]);
         float shift = (p.Beta.Length == 0 ? 0f : p.Beta[channel]) - p.Mean[channel] * scale;
         float v = scale * x[index] + shift;
-        y[index] = p.Relu != 0 ? (v > 0 ? v : 0f) : v;
+        y[index] = p.Relu != 0 ? (v <= 0f ? 0f : v) : v;
     }
 
     internal struct BackwardArgs

@@ -111,8 +111,8 @@ public sealed class CudaElementwise
         return (int)n;
     }
 
-    private static void ReluKernel(Index1D i, ArrayView<float> x, ArrayView<float> y) { float v = x[i]; y[i] = v > 0 ? v : 0f; }
-    private static void AddReluKernel(Index1D i, ArrayView<float> a, ArrayView<float> b, ArrayView<float> y) { float v = a[i] + b[i]; y[i] = v > 0 ? v : 0f; }
+    private static void ReluKernel(Index1D i, ArrayView<float> x, ArrayView<float> y) { float v = x[i]; y[i] = v <= 0f ? 0f : v; }
+    private static void AddReluKernel(Index1D i, ArrayView<float> a, ArrayView<float> b, ArrayView<float> y) { float v = a[i] + b[i]; y[i] = v <= 0f ? 0f : v; }
     private static void ReluBackwardKernel(Index1D i, ArrayView<float> y, ArrayView<float> dy, ArrayView<float> dx) => dx[i] = y[i] > 0 ? dy[i] : 0f;
     private static void SigmoidKernel(Index1D i, ArrayView<float> x, ArrayView<float> y) => y[i] = 1f / (1f + MathF.Exp(-x[i]));
     private static void SigmoidBackwardKernel(Index1D i, ArrayView<float> y, ArrayView<float> dy, ArrayView<float> dx) => dx[i] = dy[i] * y[i] * (1f - y[i]);

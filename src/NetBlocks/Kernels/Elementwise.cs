@@ -124,7 +124,7 @@ public static unsafe class Elementwise
         var vy = MemoryMarshal.Cast<float, Vector<float>>(y);
         var va = new Vector<float>(a); var vb = new Vector<float>(b);
         for (int v = 0; v < vy.Length; v++) vy[v] = Vector.Max(vx[v] * va + vb, Vector<float>.Zero);
-        for (int i = vy.Length * Vector<float>.Count; i < y.Length; i++) { float t = a * x[i] + b; y[i] = t > 0 ? t : 0f; }
+        for (int i = vy.Length * Vector<float>.Count; i < y.Length; i++) { float t = a * x[i] + b; y[i] = t <= 0f ? 0f : t; }
     }
     private static void AddInPlaceSerial(Span<float> y, ReadOnlySpan<float> x)
     {
@@ -182,7 +182,7 @@ public static unsafe class Elementwise
         var vx = MemoryMarshal.Cast<float, Vector<float>>(x);
         var vy = MemoryMarshal.Cast<float, Vector<float>>(y);
         for (int v = 0; v < vy.Length; v++) vy[v] = Vector.Max(vx[v], Vector<float>.Zero);
-        for (int i = vy.Length * Vector<float>.Count; i < y.Length; i++) y[i] = x[i] > 0 ? x[i] : 0f;
+        for (int i = vy.Length * Vector<float>.Count; i < y.Length; i++) y[i] = x[i] <= 0f ? 0f : x[i];
     }
 
     private static void AddReluSerial(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y)
@@ -191,7 +191,7 @@ public static unsafe class Elementwise
         var vb = MemoryMarshal.Cast<float, Vector<float>>(b);
         var vy = MemoryMarshal.Cast<float, Vector<float>>(y);
         for (int v = 0; v < vy.Length; v++) vy[v] = Vector.Max(va[v] + vb[v], Vector<float>.Zero);
-        for (int i = vy.Length * Vector<float>.Count; i < y.Length; i++) { float t = a[i] + b[i]; y[i] = t > 0 ? t : 0f; }
+        for (int i = vy.Length * Vector<float>.Count; i < y.Length; i++) { float t = a[i] + b[i]; y[i] = t <= 0f ? 0f : t; }
     }
 
     private static void ReluBackwardSerial(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx)

@@ -40,6 +40,19 @@ public class CudaAddReluTests(CudaFixture fixture)
         Assert.Equal($"cuda add relu: views of {n - 1} and {n} elements", e.Message);
     }
 
+    [Fact]
+    public void Relu_and_add_relu_keep_NaN_and_make_minus_zero_plus_zero_as_the_cpu()
+    {
+        var x = NetBlocks.Tests.Functional.ReluNaNTests.Inputs();
+        using var dX = _gpu.Upload(x);
+        using var dZero = _gpu.Upload(new float[x.Length]);
+        using var dY = _gpu.Rent<float>(x.Length);
+        _gpu.Elementwise.Relu(dX.View, dY.View);
+        NetBlocks.Tests.Functional.ReluNaNTests.AssertRelu(x, dY.Download());
+        _gpu.Elementwise.AddRelu(dX.View, dZero.View, dY.View);
+        NetBlocks.Tests.Functional.ReluNaNTests.AssertRelu(x, dY.Download());
+    }
+
     private sealed record Graph(float[] Y, float[] Twice, float[] Da, float[] Db);
 
     /// <summary>relu(a·1 + b·1) written over a·1, then relu(h + h); the leaves' gradients of both.</summary>

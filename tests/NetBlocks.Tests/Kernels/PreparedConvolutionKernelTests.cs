@@ -32,8 +32,7 @@ public sealed class PreparedConvolutionKernelTests
 
     public static IEnumerable<object[]> Layers()
     {
-        // path, N, C, H, W, OC, K, stride, padding, groups, bias; output sizes are multiples of 16, so that F.Relu's
-        // kernel takes every element in its vector loop (its scalar tail turns a NaN into 0: see NaNStaysTheSameNaN…)
+        // path, N, C, H, W, OC, K, stride, padding, groups, bias; output sizes are multiples of 16
         yield return [Path.Direct, 1, 8, 9, 9, 32, 3, 1, 1, 1, true];      // batch 1 (split per sample, group and chunk), 32-channel chunks
         yield return [Path.Direct, 5, 8, 9, 9, 32, 3, 1, 1, 1, false];     // batch > threads, no bias
         yield return [Path.Direct, 3, 6, 12, 10, 32, 5, 2, 2, 2, true];    // groups 2 (16 channels each), stride 2, 5×5
