@@ -73,10 +73,11 @@ public static unsafe partial class Gemm
             int count = i1 - i0;
             if (Sq == 1)
             {
-                // Rows of the matrix are contiguous: one dot product per output, four rows at a time on AVX-512
-                // (sharing the loads of x; each summed exactly as Dot sums it).
+                // Rows of the matrix are contiguous: one dot product per output. On AVX-512, a matrix that cache
+                // holds goes four rows at a time (sharing the loads of x; each row summed exactly as Dot sums it);
+                // a larger one streams from memory, where one sequential stream is faster than four.
                 int i = 0;
-                if (Path == GemmPath.Avx512 && Avx512F.IsSupported)
+                if (Path == GemmPath.Avx512 && Avx512F.IsSupported && (long)Len * K <= DotRowsMaxFloats)
                     for (; i + DotRows <= count; i += DotRows)
                         Dot4(Mat + (i0 + i) * Si, Si, X, K, t + i);
                 for (; i < count; i++)
@@ -142,6 +143,13 @@ public static unsafe partial class Gemm
 
     /// <summary>Rows <see cref="Dot4"/> takes at once.</summary>
     internal const int DotRows = 4;
+
+    /// <summary>
+    /// The largest matrix (values; 1 MiB, an L2) that <see cref="Dot4"/> reads: from cache four rows at a time pay
+    /// (a 1024×10 linear layer 2×, 1152×1024 from L3 1.15×), but from memory four streams 4.6 KB apart ran ~25 %
+    /// slower than Dot's one sequential stream (cold-cache A/B, docs/PERFORMANCE.md "GEMM").
+    /// </summary>
+    internal const long DotRowsMaxFloats = 1 << 18;
 
     /// <summary>
     /// t[r] = Dot(row r, x) for the four rows r0 + r·stride, with the same arithmetic per row as <see cref="Dot"/> on

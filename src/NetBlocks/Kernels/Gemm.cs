@@ -52,12 +52,6 @@ public static unsafe partial class Gemm
     internal const double ParallelFlopThreshold = 4e6;
 
     /// <summary>
-    /// A matrix-vector product (m == 1 or n == 1) whose matrix has at least this many values (1 MiB) runs on the
-    /// context's threads: it is bound by memory, not by flops, and two cores stream about twice what one does.
-    /// </summary>
-    internal const long GemvParallelFloats = 1 << 18;
-
-    /// <summary>
     /// C[m×n] = alpha · op(A) · op(B) + beta · C.  Row-major. op(A) is m×k: A is m×k (lda ≥ k) or, when transA, A is k×m (lda ≥ m).
     /// op(B) is k×n: B is k×n (ldb ≥ n) or, when transB, B is n×k (ldb ≥ k). C is m×n with ldc ≥ n.
     /// beta == 0 means C is overwritten (never read, so NaN garbage in C must not propagate).
@@ -96,9 +90,7 @@ public static unsafe partial class Gemm
 
     /// <summary>Threads worth using for a problem: small ones run on the calling thread only, others on the current context's.</summary>
     internal static int ThreadsFor(int m, int n, int k)
-        => m == 1 || n == 1
-            ? ((long)m * n * k < GemvParallelFloats ? 1 : ExecutionContext.Current.Threads)
-            : 2.0 * m * n * k < ParallelFlopThreshold ? 1 : ExecutionContext.Current.Threads;
+        => 2.0 * m * n * k < ParallelFlopThreshold ? 1 : ExecutionContext.Current.Threads;
 
     /// <summary>
     /// The entry point with an explicit path and thread count, used as given (no small-problem cut-off), so tests and

@@ -76,35 +76,22 @@ public unsafe class GemvTests
             }
     }
 
-    [Fact]
-    public void LargeMatrixVector_RunsOnTheContextsThreads_SameBitsAsOneThread()
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void MatrixLargerThanDotRowsMax_OneRowAtATime_SameBitsAsOneDotPerOutput(int threads)
     {
-        // At least GemvParallelFloats values: the public entry point splits the outputs over the context's threads,
-        // and each output is still one thread's dot product, so the bits equal a one-thread run.
-        const int n = 1024, k = 300;
-        Assert.True((long)n * k >= Gemm.GemvParallelFloats);
+        // Past DotRowsMaxFloats the rows go one at a time (and the outputs split over threads): still Dot's bits.
+        const int n = 1030, k = 260;
+        Assert.True((long)n * k > Gemm.DotRowsMaxFloats);
         var rng = new Random(5);
-        float[] x = RandomArray(rng, k), b = RandomArray(rng, n * k);
-        float[] one, two;
-        using (var single = new ExecutionContext(1))
-        using (single.Enter())
-            one = LinearAtBatchOne(x, b, n, k);
-        using (var both = new ExecutionContext(2))
-        using (both.Enter())
+        float[] x = RandomArray(rng, k), b = RandomArray(rng, n * k), y = NaNArray(n);
+        fixed (float* px = x, pb = b, py = y)
         {
-            Assert.Equal(2, Gemm.ThreadsFor(1, n, k));
-            Assert.Equal(2, Gemm.ThreadsFor(n, 1, k));
-            Assert.Equal(1, Gemm.ThreadsFor(1, 10, k)); // a small one stays on the calling thread
-            two = LinearAtBatchOne(x, b, n, k);
+            Gemm.Sgemm(GemmPath.Auto, threads, false, true, 1, n, k, 1f, px, k, pb, k, 0f, py, n);
+            for (int j = 0; j < n; j++)
+                AssertSameBits(Gemm.Dot(pb + j * k, px, k, Gemm.BestPath), y[j], $"threads={threads} output {j}");
         }
-        for (int j = 0; j < n; j++) AssertSameBits(one[j], two[j], $"output {j}");
-    }
-
-    private static float[] LinearAtBatchOne(float[] x, float[] b, int n, int k)
-    {
-        var y = NaNArray(n);
-        Gemm.Sgemm(false, true, 1, n, k, 1f, x, k, b, k, 0f, y, n);
-        return y;
     }
 
     private static void AssertSameBits(float expected, float actual, string what)
