@@ -16,6 +16,32 @@ public static unsafe partial class Gemm
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public static void Run(int kc, float* a, float* b, nint ldb, float* c, nint ldc, float alpha, float beta)
         {
+            // Fetch the C tile while the loop runs; it is read (beta != 0) or written at the end. Its last
+            // value too: a row of C that is not 64-byte aligned (a managed array) spans one more cache line.
+            Sse.Prefetch0(c + 0 * ldc + 0);
+            Sse.Prefetch0(c + 0 * ldc + 16);
+            Sse.Prefetch0(c + 0 * ldc + 31);
+            Sse.Prefetch0(c + 1 * ldc + 0);
+            Sse.Prefetch0(c + 1 * ldc + 16);
+            Sse.Prefetch0(c + 1 * ldc + 31);
+            Sse.Prefetch0(c + 2 * ldc + 0);
+            Sse.Prefetch0(c + 2 * ldc + 16);
+            Sse.Prefetch0(c + 2 * ldc + 31);
+            Sse.Prefetch0(c + 3 * ldc + 0);
+            Sse.Prefetch0(c + 3 * ldc + 16);
+            Sse.Prefetch0(c + 3 * ldc + 31);
+            Sse.Prefetch0(c + 4 * ldc + 0);
+            Sse.Prefetch0(c + 4 * ldc + 16);
+            Sse.Prefetch0(c + 4 * ldc + 31);
+            Sse.Prefetch0(c + 5 * ldc + 0);
+            Sse.Prefetch0(c + 5 * ldc + 16);
+            Sse.Prefetch0(c + 5 * ldc + 31);
+            Sse.Prefetch0(c + 6 * ldc + 0);
+            Sse.Prefetch0(c + 6 * ldc + 16);
+            Sse.Prefetch0(c + 6 * ldc + 31);
+            Sse.Prefetch0(c + 7 * ldc + 0);
+            Sse.Prefetch0(c + 7 * ldc + 16);
+            Sse.Prefetch0(c + 7 * ldc + 31);
             Vector512<float> c0_0 = default, c0_1 = default, c1_0 = default, c1_1 = default, c2_0 = default, c2_1 = default, c3_0 = default, c3_1 = default, c4_0 = default, c4_1 = default, c5_0 = default, c5_1 = default, c6_0 = default, c6_1 = default, c7_0 = default, c7_1 = default;
             Vector512<float> b0, b1, av;
             for (int p = 0; p < kc; p++)
@@ -102,6 +128,40 @@ public static unsafe partial class Gemm
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public static void Run(int kc, float* a, float* b, nint ldb, float* c, nint ldc, float alpha, float beta)
         {
+            // Fetch the C tile while the loop runs; it is read (beta != 0) or written at the end. Its last
+            // value too: a row of C that is not 64-byte aligned (a managed array) spans one more cache line.
+            Sse.Prefetch0(c + 0 * ldc + 0);
+            Sse.Prefetch0(c + 0 * ldc + 15);
+            Sse.Prefetch0(c + 1 * ldc + 0);
+            Sse.Prefetch0(c + 1 * ldc + 15);
+            Sse.Prefetch0(c + 2 * ldc + 0);
+            Sse.Prefetch0(c + 2 * ldc + 15);
+            Sse.Prefetch0(c + 3 * ldc + 0);
+            Sse.Prefetch0(c + 3 * ldc + 15);
+            Sse.Prefetch0(c + 4 * ldc + 0);
+            Sse.Prefetch0(c + 4 * ldc + 15);
+            Sse.Prefetch0(c + 5 * ldc + 0);
+            Sse.Prefetch0(c + 5 * ldc + 15);
+            Sse.Prefetch0(c + 6 * ldc + 0);
+            Sse.Prefetch0(c + 6 * ldc + 15);
+            Sse.Prefetch0(c + 7 * ldc + 0);
+            Sse.Prefetch0(c + 7 * ldc + 15);
+            Sse.Prefetch0(c + 8 * ldc + 0);
+            Sse.Prefetch0(c + 8 * ldc + 15);
+            Sse.Prefetch0(c + 9 * ldc + 0);
+            Sse.Prefetch0(c + 9 * ldc + 15);
+            Sse.Prefetch0(c + 10 * ldc + 0);
+            Sse.Prefetch0(c + 10 * ldc + 15);
+            Sse.Prefetch0(c + 11 * ldc + 0);
+            Sse.Prefetch0(c + 11 * ldc + 15);
+            Sse.Prefetch0(c + 12 * ldc + 0);
+            Sse.Prefetch0(c + 12 * ldc + 15);
+            Sse.Prefetch0(c + 13 * ldc + 0);
+            Sse.Prefetch0(c + 13 * ldc + 15);
+            Sse.Prefetch0(c + 14 * ldc + 0);
+            Sse.Prefetch0(c + 14 * ldc + 15);
+            Sse.Prefetch0(c + 15 * ldc + 0);
+            Sse.Prefetch0(c + 15 * ldc + 15);
             Vector512<float> c0_0 = default, c1_0 = default, c2_0 = default, c3_0 = default, c4_0 = default, c5_0 = default, c6_0 = default, c7_0 = default, c8_0 = default, c9_0 = default, c10_0 = default, c11_0 = default, c12_0 = default, c13_0 = default, c14_0 = default, c15_0 = default;
             Vector512<float> b0, av;
             for (int p = 0; p < kc; p++)

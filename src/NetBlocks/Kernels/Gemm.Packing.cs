@@ -35,10 +35,11 @@ public static unsafe partial class Gemm
     {
         if (sr == 1 && sp != 1)
         {
-            // The panels' values lie along the source lines. Walk the lines in strips of a few panels: reads
-            // stay sequential (per-panel reads of short runs at a large stride would thrash one L1 set and the
-            // TLB), and panels a power-of-two apart are not written in many interleaved streams.
-            int strip = Math.Clamp(128 / R, 1, 8);
+            // The panels' values lie along the source lines. Walk the lines in strips of a few panels (2 KiB of
+            // each line, at most 16 panels): reads stay sequential (per-panel reads of short runs at a large stride
+            // would thrash one L1 set and the TLB; 2 KiB runs cost less than the 512-byte ones of before on Zen 5),
+            // and panels a power-of-two apart are not written in many interleaved streams.
+            int strip = Math.Clamp(512 / R, 1, 16);
             int fullEnd = Math.Min(last, extent / R);
             for (int pc = 0; pc < kTotal; pc += KC)
             {

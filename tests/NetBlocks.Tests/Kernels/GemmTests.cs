@@ -65,6 +65,49 @@ public unsafe class GemmTests
     }
 
     [Theory]
+    [InlineData("Avx512")]
+    [InlineData("Avx2")]
+    public void FmaPaths_SameBitsAsOneFmaChainPerKBlock(string pathName)
+    {
+        // The order of summation of every C element, which the README model's checksum depends on: k blocks of KC in
+        // order, within a block one fused multiply-add chain from zero in k order, each block's sum added to C
+        // (alpha 1). A different register block, edge handling, thread split, packing or prefetch must keep it.
+        var path = Enum.Parse<GemmPath>(pathName);
+        if (!Gemm.IsSupported(path)) return;
+        int kc = (path == GemmPath.Avx512 ? Gemm.Blocking.Avx512 : Gemm.Blocking.Avx2).KC;
+        var rng = new Random(99);
+        var shapes = new[] { (2, 2, 1), (9, 33, 257), (17, 40, 513), (130, 70, 300), (8, 32, 256), (16, 17, 600), (33, 5, 100), (12, 16, 3) };
+        foreach (var (m, n, k) in shapes)
+            foreach (bool ta in new[] { false, true })
+                foreach (bool tb in new[] { false, true })
+                    foreach (int threads in new[] { 1, 2 })
+                        foreach (float beta in new[] { 0f, 1f, 0.5f })
+                            foreach (bool? directB in tb ? new bool?[] { null } : new bool?[] { false, true })
+                            {
+                                int lda = (ta ? m : k) + 1, ldb = (tb ? k : n) + 2, ldc = n + 3;
+                                float[] a = RandomArray(rng, (ta ? k : m) * lda), b = RandomArray(rng, (tb ? n : k) * ldb);
+                                float[] c = beta == 0f ? NaNArray(m * ldc) : RandomArray(rng, m * ldc), c0 = (float[])c.Clone();
+                                fixed (float* pa = a, pb = b, pc = c)
+                                    Gemm.Sgemm(path, threads, ta, tb, m, n, k, 1f, pa, lda, pb, ldb, beta, pc, ldc, directB: directB);
+                                for (int i = 0; i < m; i++)
+                                    for (int j = 0; j < n; j++)
+                                    {
+                                        float acc = beta == 0f ? 0f : beta * c0[i * ldc + j];
+                                        for (int p0 = 0; p0 < k; p0 += kc)
+                                        {
+                                            float t = 0f;
+                                            for (int p = p0; p < Math.Min(k, p0 + kc); p++)
+                                                t = MathF.FusedMultiplyAdd(ta ? a[p * lda + i] : a[i * lda + p], tb ? b[j * ldb + p] : b[p * ldb + j], t);
+                                            acc = p0 == 0 && beta == 0f ? t : t + acc;
+                                        }
+                                        float actual = c[i * ldc + j];
+                                        if (BitConverter.SingleToInt32Bits(acc) != BitConverter.SingleToInt32Bits(actual))
+                                            Assert.Fail($"{path} m={m} n={n} k={k} tA={ta} tB={tb} threads={threads} beta={beta} directB={directB}: C[{i},{j}] = {actual:R}, expected {acc:R} bit for bit");
+                                    }
+                            }
+    }
+
+    [Theory]
     [InlineData(false, false)]
     [InlineData(true, false)]
     [InlineData(false, true)]
