@@ -102,19 +102,18 @@ public sealed class ResBottleneckBlock : Module
         return relu ? chain.Add(new ReLU()) : chain;
     }
 
+    /// <summary>activation(proj(x) + f(x)), as torchvision's ResBottleneckBlock.forward (see <see cref="ActivatedSum"/>).</summary>
+    protected override Tensor ForwardImpl(Tensor x) => ActivatedSum(x, _f.Forward(x), _shortcut.Run(x), _activation);
+
     /// <summary>
-    /// activation(proj(x) + f(x)), as torchvision's ResBottleneckBlock.forward: one fused op (<see cref="F.AddReluConsuming"/>,
-    /// over f(x)'s buffer) on real tensors; on meta tensors (a shape pass) the sum and then the activation module's own
-    /// Forward, so an observer of forwards sees every module declared (as a <see cref="Pipeline"/>'s fused steps).
+    /// activation(shortcut + branch) of torchvision's residual blocks: one fused op (<see cref="F.AddReluConsuming"/>,
+    /// over the branch's buffer) on real tensors; on meta tensors (a shape pass) the sum and then the activation module's
+    /// own Forward, so an observer of forwards sees every module declared (as a <see cref="Pipeline"/>'s fused steps).
     /// </summary>
-    protected override Tensor ForwardImpl(Tensor x)
-    {
-        var y = _f.Forward(x);
-        var s = _shortcut.Run(x);
-        return y.IsMeta || s.IsMeta
-            ? Then(Combine(x, y, s, Residual.ShortcutPlusBranch), _activation.Forward)
-            : Combine(x, y, s, Residual.ReluOfShortcutPlusBranch);
-    }
+    internal static Tensor ActivatedSum(Tensor x, Tensor branch, Tensor shortcut, ReLU activation) =>
+        branch.IsMeta || shortcut.IsMeta
+            ? Then(Combine(x, branch, shortcut, Residual.ShortcutPlusBranch), activation.Forward)
+            : Combine(x, branch, shortcut, Residual.ReluOfShortcutPlusBranch);
 }
 
 /// <summary>
@@ -144,17 +143,6 @@ public sealed class ResBasicBlock : Module
         _activation = AddChild("activation", new ReLU());
     }
 
-    /// <summary>
-    /// activation(proj(x) + f(x)), as torchvision's ResBasicBlock.forward: one fused op (<see cref="F.AddReluConsuming"/>,
-    /// over f(x)'s buffer) on real tensors; on meta tensors (a shape pass) the sum and then the activation module's own
-    /// Forward, so an observer of forwards sees every module declared (as a <see cref="Pipeline"/>'s fused steps).
-    /// </summary>
-    protected override Tensor ForwardImpl(Tensor x)
-    {
-        var y = _f.Forward(x);
-        var s = _shortcut.Run(x);
-        return y.IsMeta || s.IsMeta
-            ? Then(Combine(x, y, s, Residual.ShortcutPlusBranch), _activation.Forward)
-            : Combine(x, y, s, Residual.ReluOfShortcutPlusBranch);
-    }
+    /// <summary>activation(proj(x) + f(x)), as torchvision's ResBasicBlock.forward (see <see cref="ResBottleneckBlock.ActivatedSum"/>).</summary>
+    protected override Tensor ForwardImpl(Tensor x) => ResBottleneckBlock.ActivatedSum(x, _f.Forward(x), _shortcut.Run(x), _activation);
 }

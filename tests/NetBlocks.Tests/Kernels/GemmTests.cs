@@ -272,14 +272,14 @@ public unsafe class GemmTests
             }
     }
 
-    private static float[] RandomArray(Random rng, int length)
+    internal static float[] RandomArray(Random rng, int length)
     {
         var x = new float[length];
         for (int i = 0; i < length; i++) x[i] = (float)(rng.NextDouble() * 2 - 1);
         return x;
     }
 
-    private static float[] NaNArray(int length)
+    internal static float[] NaNArray(int length)
     {
         var x = new float[length];
         Array.Fill(x, float.NaN);

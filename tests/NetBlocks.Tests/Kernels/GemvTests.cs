@@ -34,7 +34,7 @@ public unsafe class GemvTests
             foreach (int n in Lengths)
             {
                 int ldb = k + (n % 3 == 0 ? 0 : 5);
-                float[] x = RandomArray(rng, k), b = RandomArray(rng, n * ldb), y = NaNArray(n);
+                float[] x = GemmTests.RandomArray(rng, k), b = GemmTests.RandomArray(rng, n * ldb), y = GemmTests.NaNArray(n);
                 fixed (float* px = x, pb = b, py = y)
                 {
                     Gemm.Sgemm(path, threads, false, true, 1, n, k, 1f, px, k, pb, ldb, 0f, py, n);
@@ -58,7 +58,7 @@ public unsafe class GemvTests
             {
                 if (m == 1) continue; // 1×1 output: the m == 1 form, a strided column of B (not rows of A)
                 int lda = k + 3, ldb = 2, ldc = 3;
-                float[] a = RandomArray(rng, m * lda), x = RandomArray(rng, k * ldb), y = RandomArray(rng, m * ldc);
+                float[] a = GemmTests.RandomArray(rng, m * lda), x = GemmTests.RandomArray(rng, k * ldb), y = GemmTests.RandomArray(rng, m * ldc);
                 float[] y0 = (float[])y.Clone();
                 float[] xc = new float[k];
                 for (int q = 0; q < k; q++) xc[q] = x[q * ldb];
@@ -85,7 +85,7 @@ public unsafe class GemvTests
         const int n = 1030, k = 260;
         Assert.True((long)n * k > Gemm.DotRowsMaxFloats);
         var rng = new Random(5);
-        float[] x = RandomArray(rng, k), b = RandomArray(rng, n * k), y = NaNArray(n);
+        float[] x = GemmTests.RandomArray(rng, k), b = GemmTests.RandomArray(rng, n * k), y = GemmTests.NaNArray(n);
         fixed (float* px = x, pb = b, py = y)
         {
             Gemm.Sgemm(GemmPath.Auto, threads, false, true, 1, n, k, 1f, px, k, pb, k, 0f, py, n);
@@ -98,19 +98,5 @@ public unsafe class GemvTests
     {
         if (BitConverter.SingleToInt32Bits(expected) != BitConverter.SingleToInt32Bits(actual))
             Assert.Fail($"{what}: {actual:R}, expected {expected:R} (bit for bit)");
-    }
-
-    private static float[] RandomArray(Random rng, int length)
-    {
-        var x = new float[length];
-        for (int i = 0; i < length; i++) x[i] = (float)(rng.NextDouble() * 2 - 1);
-        return x;
-    }
-
-    private static float[] NaNArray(int length)
-    {
-        var x = new float[length];
-        Array.Fill(x, float.NaN);
-        return x;
     }
 }
