@@ -10,13 +10,6 @@ namespace NetBlocks.Models;
 /// </summary>
 internal static class Residual
 {
-    /// <summary>branch + shortcut, as d2l's Residual and ResNeXtBlock.</summary>
-    public static readonly Func<Tensor, Tensor, Tensor> BranchPlusShortcut = (y, s) =>
-    {
-        Check(y, s, ": use a projection (use_1x1conv) when the stride or channel count changes");
-        return F.Add(y, s);
-    };
-
     /// <summary>shortcut + branch, as torchvision's (and pycls's) residual blocks.</summary>
     public static readonly Func<Tensor, Tensor, Tensor> ShortcutPlusBranch = (y, s) =>
     {
