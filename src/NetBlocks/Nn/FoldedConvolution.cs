@@ -26,7 +26,7 @@ public sealed class FoldedConvolution
     }
 
     /// <summary>"conv1+bn1": the two modules this step replaces.</summary>
-    public string Name => Label(Convolution) + "+" + Label(BatchNorm);
+    public string Name => Convolution.Label + "+" + BatchNorm.Label;
 
     /// <summary>Folds <paramref name="bn"/>'s running statistics and affine parameters into <paramref name="conv"/>'s weights and bias.</summary>
     public static FoldedConvolution Fold(Conv2d conv, BatchNorm2d bn)
@@ -60,6 +60,4 @@ public sealed class FoldedConvolution
         foldedBias.CopyFrom(bf);
         return new FoldedConvolution(conv, bn, foldedWeight, foldedBias);
     }
-
-    private static string Label(Module m) => m.Path.Length == 0 ? m.TypeName : m.Path;
 }

@@ -136,6 +136,9 @@ public abstract class Module
     /// <summary>"path (Type)" or just the type for the root.</summary>
     public string Describe() => Path.Length == 0 ? TypeName : $"{Path} ({TypeName})";
 
+    /// <summary>The module's path in its model ("stage1.block2.conv1"), or its type name at the root: a step's name in a plan.</summary>
+    internal string Label => Path.Length == 0 ? TypeName : Path;
+
     // ------------------------------------------------------------------ registration
 
     protected T AddChild<T>(string name, T child) where T : Module

@@ -127,13 +127,13 @@ public sealed class Pipeline
     private sealed class ModuleStep(Module module) : Step
     {
         public Module Module => module;
-        public override string Name => Label(module);
+        public override string Name => module.Label;
         public override Tensor Run(Tensor h, bool owned) => module.Forward(h);
     }
 
     private sealed class ReluStep(ReLU relu) : Step
     {
-        public override string Name => Label(relu) + " (in place)";
+        public override string Name => relu.Label + " (in place)";
         public override Tensor Run(Tensor h, bool owned) => owned ? relu.ForwardConsuming(h) : relu.Forward(h);
         public override Tensor RunEach(Tensor h) => relu.Forward(h);
     }
@@ -141,7 +141,7 @@ public sealed class Pipeline
     private sealed class BatchNormReluStep(BatchNorm2d bn, ReLU? relu) : Step
     {
         public BatchNorm2d BatchNorm => bn;
-        public override string Name => relu is null ? Label(bn) + "+relu()" : Label(bn) + "+" + Label(relu);
+        public override string Name => relu is null ? bn.Label + "+relu()" : bn.Label + "+" + relu.Label;
         public override Tensor Run(Tensor h, bool owned) => bn.ForwardRelu(h);
 
         public override Tensor RunEach(Tensor h)
@@ -156,6 +156,4 @@ public sealed class Pipeline
         public override string Name => name + "()";
         public override Tensor Run(Tensor h, bool owned) => op(h);
     }
-
-    private static string Label(Module m) => m.Path.Length == 0 ? m.TypeName : m.Path;
 }

@@ -53,7 +53,7 @@ public sealed class PreparedConvolution
     }
 
     /// <summary>"conv1+bn1" for a fold, else "conv1": the modules this step stands for.</summary>
-    public string Name => Fold?.Name ?? Label(Convolution);
+    public string Name => Fold?.Name ?? Convolution.Label;
 
     /// <summary>
     /// Prepares <paramref name="conv"/> (folded with <paramref name="bn"/> when given) for inputs of
@@ -92,7 +92,7 @@ public sealed class PreparedConvolution
         _conv.Check(Convolution, "weights");
         _bn?.Check(Fold!.BatchNorm, "running statistics and affine parameters");
         try { return F.Conv2dForInference(x, Weight, Bias, Convolution.Stride, Convolution.Padding, Convolution.Groups, Packed, relu); }
-        catch (ArgumentException e) when (e is not ShapeException) { throw new ShapeException($"{Convolution.Describe()}: {e.Message}", e); }
+        catch (ArgumentException e) when (e is not ShapeException) { throw Located(e); }
     }
 
     /// <summary>The convolution and its ReLU as the model declares them (a forward that records a graph, or in training mode).</summary>
@@ -100,14 +100,15 @@ public sealed class PreparedConvolution
     {
         Tensor y;
         try { y = F.Conv2d(x, Convolution.Weight!, Convolution.Bias, Convolution.Stride, Convolution.Padding, Convolution.Groups); }
-        catch (ArgumentException e) when (e is not ShapeException) { throw new ShapeException($"{Convolution.Describe()}: {e.Message}", e); }
+        catch (ArgumentException e) when (e is not ShapeException) { throw Located(e); }
         if (!relu) return y;
         var activated = F.ReluConsuming(y); // in place: a view of y's buffer, which y's own reference must not keep
         if (!ReferenceEquals(activated, y)) Module.Done(y);
         return activated;
     }
 
-    private static string Label(Module m) => m.Path.Length == 0 ? m.TypeName : m.Path;
+    /// <summary>A kernel's argument error, named after the model's convolution (as the layer's own forward names it).</summary>
+    private ShapeException Located(ArgumentException e) => new($"{Convolution.Describe()}: {e.Message}", e);
 
     /// <summary>A module's parameter and buffer tensors and its state version when the plan read them.</summary>
     private sealed class SourceState(Module module)
