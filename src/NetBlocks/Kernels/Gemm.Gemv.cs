@@ -121,11 +121,9 @@ public static unsafe partial class Gemm
                 s2 = Vector256.MultiplyAddEstimate(Vector256.Load(a + i + 16), Vector256.Load(b + i + 16), s2);
                 s3 = Vector256.MultiplyAddEstimate(Vector256.Load(a + i + 24), Vector256.Load(b + i + 24), s3);
             }
-            for (; i + 8 <= n; i += 8)
-                s0 = Vector256.MultiplyAddEstimate(Vector256.Load(a + i), Vector256.Load(b + i), s0);
-            sum = Vector256.Sum((s0 + s1) + (s2 + s3));
+            return DotFinish(s0, s1, s2, s3, a, b, i, n);
         }
-        else if (path is not GemmPath.Scalar && Vector128.IsHardwareAccelerated)
+        if (path is not GemmPath.Scalar && Vector128.IsHardwareAccelerated)
         {
             Vector128<float> s0 = default, s1 = default;
             for (; i + 8 <= n; i += 8)
@@ -176,17 +174,19 @@ public static unsafe partial class Gemm
             lo3 = Avx512F.FusedMultiplyAdd(Vector512.Load(r3 + i), xl, lo3);
             hi3 = Avx512F.FusedMultiplyAdd(Vector512.Load(r3 + i + 16), xh, hi3);
         }
-        t[0] = DotFinish(lo0, hi0, r0, x, i, n);
-        t[1] = DotFinish(lo1, hi1, r1, x, i, n);
-        t[2] = DotFinish(lo2, hi2, r2, x, i, n);
-        t[3] = DotFinish(lo3, hi3, r3, x, i, n);
+        t[0] = DotFinish(lo0.GetLower(), lo0.GetUpper(), hi0.GetLower(), hi0.GetUpper(), r0, x, i, n);
+        t[1] = DotFinish(lo1.GetLower(), lo1.GetUpper(), hi1.GetLower(), hi1.GetUpper(), r1, x, i, n);
+        t[2] = DotFinish(lo2.GetLower(), lo2.GetUpper(), hi2.GetLower(), hi2.GetUpper(), r2, x, i, n);
+        t[3] = DotFinish(lo3.GetLower(), lo3.GetUpper(), hi3.GetLower(), hi3.GetUpper(), r3, x, i, n);
     }
 
-    /// <summary>The end of <see cref="Dot"/>'s AVX path from its accumulators (s0|s1) = lo and (s2|s3) = hi at index i.</summary>
+    /// <summary>
+    /// The end of <see cref="Dot"/>'s AVX path (and so of <see cref="Dot4"/>'s rows) from its accumulators s0..s3 at
+    /// index i: the tail of 8, the reduction (s0 + s1) + (s2 + s3), the scalar tail.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float DotFinish(Vector512<float> lo, Vector512<float> hi, float* a, float* b, int i, int n)
+    private static float DotFinish(Vector256<float> s0, Vector256<float> s1, Vector256<float> s2, Vector256<float> s3, float* a, float* b, int i, int n)
     {
-        Vector256<float> s0 = lo.GetLower(), s1 = lo.GetUpper(), s2 = hi.GetLower(), s3 = hi.GetUpper();
         for (; i + 8 <= n; i += 8)
             s0 = Vector256.MultiplyAddEstimate(Vector256.Load(a + i), Vector256.Load(b + i), s0);
         float sum = Vector256.Sum((s0 + s1) + (s2 + s3));
