@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Runtime.InteropServices;
+using System.Runtime.CompilerServices;
 
 namespace NetBlocks.Kernels;
 
@@ -124,7 +125,7 @@ public static unsafe class Elementwise
         var vy = MemoryMarshal.Cast<float, Vector<float>>(y);
         var va = new Vector<float>(a); var vb = new Vector<float>(b);
         for (int v = 0; v < vy.Length; v++) vy[v] = Vector.Max(vx[v] * va + vb, Vector<float>.Zero);
-        for (int i = vy.Length * Vector<float>.Count; i < y.Length; i++) { float t = a * x[i] + b; y[i] = t <= 0f ? 0f : t; }
+        for (int i = vy.Length * Vector<float>.Count; i < y.Length; i++) y[i] = ReluOf(a * x[i] + b);
     }
     private static void AddInPlaceSerial(Span<float> y, ReadOnlySpan<float> x)
     {
@@ -182,8 +183,15 @@ public static unsafe class Elementwise
         var vx = MemoryMarshal.Cast<float, Vector<float>>(x);
         var vy = MemoryMarshal.Cast<float, Vector<float>>(y);
         for (int v = 0; v < vy.Length; v++) vy[v] = Vector.Max(vx[v], Vector<float>.Zero);
-        for (int i = vy.Length * Vector<float>.Count; i < y.Length; i++) y[i] = x[i] <= 0f ? 0f : x[i];
+        for (int i = vy.Length * Vector<float>.Count; i < y.Length; i++) y[i] = ReluOf(x[i]);
     }
+
+    /// <summary>
+    /// max(t, 0) of one value as the vector lanes' <c>Vector.Max</c> computes it (and torch.relu): −0 gives +0, a NaN
+    /// stays that NaN. Every ReLU kernel's scalar tail goes through it.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static float ReluOf(float t) => t <= 0f ? 0f : t;
 
     private static void AddReluSerial(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y)
     {
@@ -191,7 +199,7 @@ public static unsafe class Elementwise
         var vb = MemoryMarshal.Cast<float, Vector<float>>(b);
         var vy = MemoryMarshal.Cast<float, Vector<float>>(y);
         for (int v = 0; v < vy.Length; v++) vy[v] = Vector.Max(va[v] + vb[v], Vector<float>.Zero);
-        for (int i = vy.Length * Vector<float>.Count; i < y.Length; i++) { float t = a[i] + b[i]; y[i] = t <= 0f ? 0f : t; }
+        for (int i = vy.Length * Vector<float>.Count; i < y.Length; i++) y[i] = ReluOf(a[i] + b[i]);
     }
 
     private static void ReluBackwardSerial(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx)
