@@ -8,11 +8,12 @@ namespace NetBlocks.Benchmarks;
 /// <summary>
 /// `dotnet run -c Release --project bench/NetBlocks.Benchmarks -- conv-quick [--net nin96|regnet96|vgg96] [--layer SPEC]...
 /// [--batch 128] [--threads 2] [--runs 5]
-/// [--block-below P] [--block-columns C] [--direct on|off|auto] [--direct-dw on|off|auto] [--dw-block-kb KB] [--dw-units U]
+/// [--block-below P] [--block-columns C] [--direct on|off|auto] [--pointwise on|off|auto] [--direct-dw on|off|auto] [--dw-block-kb KB] [--dw-units U]
 /// [--winograd on|off|auto] [--winograd-kb KB] [--ab-winograd ROUNDS]`: forward, backward-to-input and backward-to-weights of single convolution
 /// layers, median wall time and GFLOP/s per pass, and the process CPU time per pass (less sensitive than wall time when
 /// other work shares the cores). SPEC is `C-OC-K-stride-padding-groups-H`, e.g. `96-256-5-1-2-1-10`.
 /// `--direct` forces the direct convolution kernels on (where they apply) or off; auto (the default) is the library's rule.
+/// `--pointwise` does the same for the 1×1 kernel of 1×1 stride-1 layers (following `--direct` when not given).
 /// `--direct-dw` does the same for the weight gradient alone (overriding `--direct` there); `--dw-block-kb` and
 /// `--dw-units` set its sample-block size and work units per thread. `--winograd` forces Winograd F(2×2, 3×3) on (where it
 /// applies) or off, `--winograd-kb` sets its work items' U + M budget; `--ab-winograd R` instead times forward and input
@@ -50,6 +51,8 @@ public static class ConvQuick
                 case "--block-below": policy = policy with { BlockBelow = int.Parse(args[++i], CultureInfo.InvariantCulture) }; break;
                 case "--direct": policy = policy with { DirectConvolution = args[++i] switch { "on" => true, "off" => false, "auto" => null,
                     var v => throw new ArgumentException($"conv-quick: --direct on|off|auto, not '{v}'") } }; break;
+                case "--pointwise": policy = policy with { PointwiseConvolution = args[++i] switch { "on" => true, "off" => false, "auto" => null,
+                    var v => throw new ArgumentException($"conv-quick: --pointwise on|off|auto, not '{v}'") } }; break;
                 case "--direct-dw": policy = policy with { DirectWeightGradient = args[++i] switch { "on" => true, "off" => false, "auto" => null,
                     var v => throw new ArgumentException($"conv-quick: --direct-dw on|off|auto, not '{v}'") } }; break;
                 case "--dw-block-kb": policy = policy with { WeightGradientBlockBytes = 1024 * int.Parse(args[++i], CultureInfo.InvariantCulture) }; break;

@@ -25,6 +25,13 @@ public sealed record KernelPolicy
     /// <summary>The direct convolution (forward, input gradient): null, the measured rule; true, wherever it applies; false, never.</summary>
     public bool? DirectConvolution { get; init; }
 
+    /// <summary>
+    /// The 1×1 kernel (<see cref="Kernels.PointwiseConvolution"/>; forward, input gradient) of 1×1 stride-1 layers, as
+    /// <see cref="DirectConvolution"/> (which it follows when null): null, the measured rule; true, wherever it applies;
+    /// false, never (im2col's GEMM).
+    /// </summary>
+    public bool? PointwiseConvolution { get; init; }
+
     /// <summary>The direct weight gradient, as <see cref="DirectConvolution"/> (which it follows when null): null, true, false.</summary>
     public bool? DirectWeightGradient { get; init; }
 

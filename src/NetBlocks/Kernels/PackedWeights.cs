@@ -3,13 +3,14 @@ namespace NetBlocks.Kernels;
 /// <summary>
 /// The CPU kernels' ready form of one convolution's weights, made once and read by every forward that passes it
 /// (an inference plan's convolutions): the direct kernel's packed layout ([group][chunk][ci][kh][kw][block],
-/// <see cref="DirectConvolution.PackForward"/>) and Winograd's transformed V ([16][OC][C],
-/// <see cref="Winograd.TransformForward"/>), each only where a forward runs that kernel. Without it each forward re-lays
+/// <see cref="DirectConvolution.PackForward"/>), Winograd's transformed V ([16][OC][C],
+/// <see cref="Winograd.TransformForward"/>) and the 1×1 kernel's ([group][block of 8 outputs][c][8],
+/// <see cref="PointwiseConvolution.PackForward"/>), each only where a forward runs that kernel. Without it each forward re-lays
 /// the weights out into a thread scratch (a read, a write and a read of the weights where one read is the floor).
 /// <para>
 /// <see cref="Prepare"/> makes the form the kernel chosen at the given layer shape needs (<see cref="Convolution.ForwardKernelFor"/>,
 /// the one place that chooses); a forward at another input shape whose choice differs makes the other form once, on its
-/// first use, from the weights it is given (im2col + GEMM needs none). Both forms depend on the weight values only, not
+/// first use, from the weights it is given (im2col + GEMM needs none). All forms depend on the weight values only, not
 /// on the input's size. The weights must not change after the first form is made: they are a copy, and nothing here
 /// sees an in-place edit of the source (<c>InferencePlan</c> checks that its weight tensors are still the ones it prepared).
 /// </para>
@@ -21,7 +22,7 @@ namespace NetBlocks.Kernels;
 public sealed unsafe class PackedWeights
 {
     private readonly int _oc, _cinPerGroup, _kh, _kw, _groups;
-    private float[]? _direct, _winograd;
+    private float[]? _direct, _winograd, _pointwise;
 
     private PackedWeights(ConvGeometry g)
     {
@@ -30,7 +31,7 @@ public sealed unsafe class PackedWeights
 
     /// <summary>
     /// The ready form of w (the weights of layer g, from <paramref name="wOff"/>) for the kernel a forward of g on
-    /// <paramref name="threads"/> threads runs under the current policy; nothing yet for im2col + GEMM.
+    /// <paramref name="threads"/> threads runs under the current policy; nothing for im2col + GEMM.
     /// </summary>
     internal static PackedWeights Prepare(float[] w, int wOff, ConvGeometry g, int threads)
     {
@@ -46,6 +47,12 @@ public sealed unsafe class PackedWeights
 
     /// <summary>Whether Winograd's transformed weights are made.</summary>
     internal bool HasWinograd => Volatile.Read(ref _winograd) is not null;
+
+    /// <summary>Whether the 1×1 kernel's packed weights are made.</summary>
+    internal bool HasPointwise => Volatile.Read(ref _pointwise) is not null;
+
+    /// <summary>Whether any kernel's form is made.</summary>
+    internal bool HasAny => HasDirect || HasWinograd || HasPointwise;
 
     /// <summary>Refuses a layer whose weights have another shape than the ones these were made from.</summary>
     internal void CheckFits(ConvGeometry g)
@@ -74,6 +81,11 @@ public sealed unsafe class PackedWeights
                 var v = new float[Winograd.TransformedLength(g)];
                 fixed (float* pw = w, pv = v) Winograd.TransformForward(pw + wOff, pv, g, threads);
                 return Interlocked.CompareExchange(ref _winograd, v, null) ?? v;
+            case Convolution.ForwardKernel.Pointwise:
+                if (Volatile.Read(ref _pointwise) is { } pointwise) return pointwise;
+                var p = new float[PointwiseConvolution.PackedLength(g)];
+                fixed (float* pw = w, pp = p) PointwiseConvolution.PackForward(pw + wOff, pp, g);
+                return Interlocked.CompareExchange(ref _pointwise, p, null) ?? p;
             default:
                 return null;
         }

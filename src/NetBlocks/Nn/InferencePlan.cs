@@ -37,10 +37,10 @@ public sealed class InferencePlan
     public IReadOnlyList<FoldedConvolution> Folds { get; }
 
     /// <summary>
-    /// How many convolutions hold a kernel-ready form of their weights (the direct kernel's packing or Winograd's
+    /// How many convolutions hold a kernel-ready form of their weights (the direct or 1×1 kernel's packing or Winograd's
     /// transform; none for im2col + GEMM, none on a device), as of now: a forward at another shape may add one.
     /// </summary>
-    public int PackedConvolutions => Convolutions.Count(c => c.Packed is { } p && (p.HasDirect || p.HasWinograd));
+    public int PackedConvolutions => Convolutions.Count(c => c.Packed is { HasAny: true });
 
     /// <summary>How many ReLUs run in their convolution's store.</summary>
     public int FusedRelus => Convolutions.Count(c => c.FusesRelu);

@@ -1,4 +1,3 @@
-using System.Runtime.Intrinsics.X86;
 using NetBlocks.Kernels;
 using NetBlocks.Tensors;
 
@@ -6,16 +5,6 @@ using NetBlocks.Tests.Support;
 using static NetBlocks.Tests.Support.ConvolutionTwin;
 
 namespace NetBlocks.Tests.Kernels;
-
-/// <summary>[Theory] that is skipped, with the reason, on machines without AVX-512 (the direct kernels need it).</summary>
-[AttributeUsage(AttributeTargets.Method)]
-public sealed class Avx512TheoryAttribute : TheoryAttribute
-{
-    public Avx512TheoryAttribute()
-    {
-        if (!Avx512F.IsSupported) Skip = "the direct convolution kernels need AVX-512F, which this machine lacks";
-    }
-}
 
 /// <summary>
 /// The direct (AVX-512, 16 output channels per vector) convolution through <see cref="Convolution"/>'s dispatch, forced
