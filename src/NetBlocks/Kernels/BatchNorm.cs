@@ -27,9 +27,10 @@ public static unsafe class BatchNorm
         fixed (float* px = x)
         fixed (double* pm = mean, pv = variance)
         {
-            var body = new StatisticsBody { X = px, N = n, C = c, S = s, Mean = pm, Variance = pv };
-            if (Parallel(x.Length, c, threads)) Threading.For(c, ref body, threads);
-            else for (int ch = 0; ch < c; ch++) body.Invoke(ch);
+            int parts = Parallel(x.Length, c, threads) ? Math.Min(c, 2 * threads) : 1;
+            var body = new StatisticsBody { X = px, N = n, C = c, S = s, Mean = pm, Variance = pv, Parts = parts };
+            if (parts > 1) Threading.For(parts, ref body, threads);
+            else body.Invoke(0);
         }
     }
 
@@ -55,11 +56,22 @@ public static unsafe class BatchNorm
         CheckChannels(nameof(invstd), invstd.Length, c);
         CheckChannels(nameof(gamma), gamma.Length, c, optional: true);
         CheckChannels(nameof(beta), beta.Length, c, optional: true);
-        fixed (float* px = x, py = y, pm = mean, pi = invstd, pg = gamma, pb = beta)
+        // per channel y = x·scale + shift; the rows are then walked in memory order, sample by sample (or, for a batch
+        // smaller than the thread count, a range of channels of a sample): no call and no span per row, which on small
+        // planes (a 4×4 row is one vector) cost more than the row's arithmetic
+        float[] coefficients = ThreadScratch.Get(ref t_coefficients, 2 * c);
+        fixed (float* px = x, py = y, pm = mean, pi = invstd, pg = gamma, pb = beta, pc = coefficients)
         {
-            var body = new NormalizeBody { X = px, Y = py, N = n, C = c, S = s, Mean = pm, Invstd = pi, Gamma = pg, Beta = pb, Relu = relu };
-            if (Parallel(x.Length, c, threads)) Threading.For(c, ref body, threads);
-            else for (int ch = 0; ch < c; ch++) body.Invoke(ch);
+            for (int ch = 0; ch < c; ch++)
+            {
+                float scale = pi[ch] * (pg == null ? 1f : pg[ch]);
+                pc[2 * ch] = scale;
+                pc[2 * ch + 1] = (pb == null ? 0f : pb[ch]) - pm[ch] * scale;
+            }
+            int parts = threads > 1 && n < threads ? Math.Min(c, 2 * threads) : 1;
+            var body = new NormalizeBody { X = px, Y = py, C = c, S = s, Coefficients = pc, Relu = relu, Parts = parts };
+            if (Parallel(x.Length, c, threads)) Threading.For(n * parts, ref body, threads);
+            else for (int item = 0; item < n * parts; item++) body.Invoke(item);
         }
     }
 
@@ -100,13 +112,37 @@ public static unsafe class BatchNorm
         CheckChannels(nameof(dbeta), dbeta.Length, c, optional: true);
         fixed (float* px = x, pdy = dy, pm = mean, pi = invstd, pg = gamma, pdx = dx, pdg = dgamma, pdb = dbeta, pmask = reluOutput)
         {
-            var body = new BackwardBody
+            // two passes, each walking the rows in memory order: the sums per channel (parts of the channels over the
+            // threads, each channel's rows in sample order), then dx (per sample, or per sample and part of the channels)
+            bool parallel = Parallel(x.Length, c, threads);
+            double[] sums = ThreadScratch.Get(ref t_sums, 2 * c);
+            float[] coefficients = ThreadScratch.Get(ref t_coefficients, 3 * c);
+            fixed (double* ps = sums)
+            fixed (float* pc = coefficients)
             {
-                X = px, Dy = pdy, Mask = pmask, N = n, C = c, S = s, Mean = pm, Invstd = pi, Gamma = pg, UseBatchStats = useBatchStats,
-                Dx = pdx, Dgamma = pdg, Dbeta = pdb,
-            };
-            if (Parallel(x.Length, c, threads)) Threading.For(c, ref body, threads);
-            else for (int ch = 0; ch < c; ch++) body.Invoke(ch);
+                int parts = parallel ? Math.Min(c, 2 * threads) : 1;
+                var pass1 = new BackwardSumsBody { X = px, Dy = pdy, Mask = pmask, N = n, C = c, S = s, Mean = pm, Invstd = pi, Sums = ps, Parts = parts };
+                if (parts > 1) Threading.For(parts, ref pass1, threads);
+                else pass1.Invoke(0);
+                double m = (double)n * s;
+                for (int ch = 0; ch < c; ch++)
+                {
+                    double sumDy = ps[2 * ch], sumDyXhat = ps[2 * ch + 1];
+                    if (pdg != null) pdg[ch] = (float)sumDyXhat;
+                    if (pdb != null) pdb[ch] = (float)sumDy;
+                    // dx = k·(M·dy − Σdy − x̂·Σdy·x̂) with k = γ·invstd/M, i.e. a·dy + b·x̂ + c
+                    float g = pg == null ? 1f : pg[ch], istd = pi[ch];
+                    double k = g * istd / m;
+                    pc[3 * ch] = useBatchStats ? (float)(k * m) : g * istd;
+                    pc[3 * ch + 1] = useBatchStats ? (float)(-k * sumDyXhat) : 0f;
+                    pc[3 * ch + 2] = useBatchStats ? (float)(-k * sumDy) : 0f;
+                }
+                if (pdx == null) return;
+                int dxParts = parallel && n < threads ? Math.Min(c, 2 * threads) : 1;
+                var pass2 = new BackwardDxBody { X = px, Dy = pdy, Mask = pmask, C = c, S = s, Mean = pm, Invstd = pi, Coefficients = pc, Dx = pdx, Parts = dxParts };
+                if (parallel) Threading.For(n * dxParts, ref pass2, threads);
+                else for (int item = 0; item < n * dxParts; item++) pass2.Invoke(item);
+            }
         }
     }
 
@@ -162,64 +198,101 @@ public static unsafe class BatchNorm
         squares += q;
     }
 
-    /// <summary>Per channel, in one pass over its values: the mean and the biased variance (see <see cref="ShiftedSums"/>).</summary>
+    /// <summary>
+    /// Part p of the channels (a contiguous range), in one pass over their values: the mean and the biased variance
+    /// (see <see cref="ShiftedSums"/>), each channel's rows summed in sample order; walked sample by sample so that the
+    /// part's rows are read in memory order (Mean and Variance hold the running sums until the end).
+    /// </summary>
     private struct StatisticsBody : IParallelBody
     {
         public float* X;
         public double* Mean, Variance;
-        public int N, C, S;
+        public int N, C, S, Parts;
 
-        public readonly void Invoke(int ch)
+        public readonly void Invoke(int part)
         {
+            int c0 = (int)((long)C * part / Parts), c1 = (int)((long)C * (part + 1) / Parts);
             long count = (long)N * S;
-            float k = X[(long)ch * S]; // the channel's first value (sample 0)
-            double sum = 0, squares = 0;
-            for (int i = 0; i < N; i++) ShiftedSums(X + ((long)i * C + ch) * S, S, k, ref sum, ref squares);
-            double shift = sum / count;
-            Mean[ch] = k + shift;
-            Variance[ch] = Math.Max(0, squares / count - shift * shift);
+            for (int ch = c0; ch < c1; ch++) Mean[ch] = Variance[ch] = 0;
+            for (int i = 0; i < N; i++)
+            for (int ch = c0; ch < c1; ch++)
+                ShiftedSums(X + ((long)i * C + ch) * S, S, Shift(ch), ref Mean[ch], ref Variance[ch]);
+            for (int ch = c0; ch < c1; ch++)
+            {
+                float k = Shift(ch);
+                double shift = Mean[ch] / count;
+                Mean[ch] = k + shift;
+                Variance[ch] = Math.Max(0, Variance[ch] / count - shift * shift);
+            }
         }
+
+        /// <summary>The value the channel's differences are taken from: its first (sample 0's).</summary>
+        private readonly float Shift(int ch) => X[(long)ch * S];
     }
 
+    [ThreadStatic] private static float[]? t_coefficients;
+
+    /// <summary>
+    /// Sample item / Parts, channels of part item % Parts: y = x·scale + shift per row (then max(·, 0)), the arithmetic of
+    /// <see cref="Elementwise.Affine"/> and <see cref="Elementwise.AffineRelu"/> (a product and a sum, not fused).
+    /// </summary>
     private struct NormalizeBody : IParallelBody
     {
-        public float* X, Y, Mean, Invstd, Gamma, Beta;
-        public int N, C, S;
+        public float* X, Y, Coefficients;
+        public int C, S, Parts;
         public bool Relu;
 
-        public readonly void Invoke(int ch)
+        public readonly void Invoke(int item)
         {
-            float scale = Invstd[ch] * (Gamma == null ? 1f : Gamma[ch]);
-            float shift = (Beta == null ? 0f : Beta[ch]) - Mean[ch] * scale;
-            for (int i = 0; i < N; i++)
+            int n = item / Parts, part = item % Parts;
+            int c0 = (int)((long)C * part / Parts), c1 = (int)((long)C * (part + 1) / Parts), w = Vector<float>.Count;
+            for (int ch = c0; ch < c1; ch++)
             {
-                long off = ((long)i * C + ch) * S;
-                var xr = new ReadOnlySpan<float>(X + off, S);
-                var yr = new Span<float>(Y + off, S);
-                if (Relu) Elementwise.AffineRelu(xr, scale, shift, yr);
-                else Elementwise.Affine(xr, scale, shift, yr);
+                long off = ((long)n * C + ch) * S;
+                float* xr = X + off, yr = Y + off;
+                float a = Coefficients[2 * ch], b = Coefficients[2 * ch + 1];
+                var va = new Vector<float>(a); var vb = new Vector<float>(b);
+                int j = 0;
+                if (Relu)
+                {
+                    for (; j <= S - w; j += w) *(Vector<float>*)(yr + j) = Vector.Max(*(Vector<float>*)(xr + j) * va + vb, Vector<float>.Zero);
+                    for (; j < S; j++) yr[j] = Elementwise.ReluOf(a * xr[j] + b);
+                }
+                else
+                {
+                    for (; j <= S - w; j += w) *(Vector<float>*)(yr + j) = *(Vector<float>*)(xr + j) * va + vb;
+                    for (; j < S; j++) yr[j] = a * xr[j] + b;
+                }
             }
         }
     }
 
-    private struct BackwardBody : IParallelBody
+    [ThreadStatic] private static double[]? t_sums;
+
+    /// <summary>
+    /// Part p of the channels (a contiguous range): per channel Σ dy and Σ dy·x̂ (dy masked by the fused ReLU's output
+    /// when there is one), each row summed in double (8 lanes widened to two 4-lane accumulators, then the tail) and the
+    /// rows added in sample order; walked sample by sample so that the part's rows are read in memory order.
+    /// </summary>
+    private struct BackwardSumsBody : IParallelBody
     {
         /// <summary>Mask: the fused ReLU's output (dy counts only where it is &gt; 0), or null.</summary>
-        public float* X, Dy, Mask, Mean, Invstd, Gamma, Dx, Dgamma, Dbeta;
-        public int N, C, S;
-        public bool UseBatchStats;
+        public float* X, Dy, Mask, Mean, Invstd;
+        /// <summary>[2·ch]: Σ dy, [2·ch + 1]: Σ dy·x̂.</summary>
+        public double* Sums;
+        public int N, C, S, Parts;
 
-        public readonly void Invoke(int ch)
+        public readonly void Invoke(int part)
         {
-            double m = (double)N * S;
-            float mu = Mean[ch], istd = Invstd[ch];
-            var vmu = new Vector<float>(mu); var vistd = new Vector<float>(istd);
-            int w = Vector<float>.Count;
-            double sumDy = 0, sumDyXhat = 0;
+            int c0 = (int)((long)C * part / Parts), c1 = (int)((long)C * (part + 1) / Parts), w = Vector<float>.Count;
+            for (int ch = c0; ch < c1; ch++) Sums[2 * ch] = Sums[2 * ch + 1] = 0;
             for (int i = 0; i < N; i++)
+            for (int ch = c0; ch < c1; ch++)
             {
                 long off = ((long)i * C + ch) * S;
                 float* xr = X + off, dyr = Dy + off, mr = Mask == null ? null : Mask + off;
+                float mu = Mean[ch], istd = Invstd[ch];
+                var vmu = new Vector<float>(mu); var vistd = new Vector<float>(istd);
                 var s0 = Vector<double>.Zero; var s1 = Vector<double>.Zero;
                 var t0 = Vector<double>.Zero; var t1 = Vector<double>.Zero;
                 int j = 0;
@@ -240,22 +313,31 @@ public static unsafe class BatchNorm
                     rowDy += d;
                     rowDyXhat += d * ((xr[j] - mu) * istd);
                 }
-                sumDy += rowDy; sumDyXhat += rowDyXhat;
+                Sums[2 * ch] += rowDy;
+                Sums[2 * ch + 1] += rowDyXhat;
             }
-            if (Dgamma != null) Dgamma[ch] = (float)sumDyXhat;
-            if (Dbeta != null) Dbeta[ch] = (float)sumDy;
-            if (Dx == null) return;
-            float g = Gamma == null ? 1f : Gamma[ch];
-            // dx = k·(M·dy − Σdy − x̂·Σdy·x̂) with k = γ·invstd/M, i.e. a·dy + b·x̂ + c
-            double k = g * istd / m;
-            float a = UseBatchStats ? (float)(k * m) : g * istd;
-            float b = UseBatchStats ? (float)(-k * sumDyXhat) : 0f;
-            float c0 = UseBatchStats ? (float)(-k * sumDy) : 0f;
-            var va = new Vector<float>(a); var vb = new Vector<float>(b); var vc = new Vector<float>(c0);
-            for (int i = 0; i < N; i++)
+        }
+    }
+
+    /// <summary>Sample item / Parts, channels of part item % Parts: dx = a·dy + b·x̂ + c per row (dy masked as in the sums).</summary>
+    private struct BackwardDxBody : IParallelBody
+    {
+        public float* X, Dy, Mask, Mean, Invstd, Dx;
+        /// <summary>[3·ch]: a, [3·ch + 1]: b, [3·ch + 2]: c.</summary>
+        public float* Coefficients;
+        public int C, S, Parts;
+
+        public readonly void Invoke(int item)
+        {
+            int n = item / Parts, part = item % Parts;
+            int c0 = (int)((long)C * part / Parts), c1 = (int)((long)C * (part + 1) / Parts), w = Vector<float>.Count;
+            for (int ch = c0; ch < c1; ch++)
             {
-                long off = ((long)i * C + ch) * S;
+                long off = ((long)n * C + ch) * S;
                 float* xr = X + off, dyr = Dy + off, dxr = Dx + off, mr = Mask == null ? null : Mask + off;
+                float mu = Mean[ch], istd = Invstd[ch], a = Coefficients[3 * ch], b = Coefficients[3 * ch + 1], c0f = Coefficients[3 * ch + 2];
+                var vmu = new Vector<float>(mu); var vistd = new Vector<float>(istd);
+                var va = new Vector<float>(a); var vb = new Vector<float>(b); var vc = new Vector<float>(c0f);
                 int j = 0;
                 for (; j <= S - w; j += w)
                 {
@@ -268,7 +350,7 @@ public static unsafe class BatchNorm
                 {
                     float xhat = (xr[j] - mu) * istd;
                     float d = mr == null || mr[j] > 0 ? dyr[j] : 0f;
-                    dxr[j] = a * d + b * xhat + c0;
+                    dxr[j] = a * d + b * xhat + c0f;
                 }
             }
         }
