@@ -211,7 +211,7 @@ public static unsafe class BatchNorm
 
         public readonly void Invoke(int part)
         {
-            int c0 = (int)((long)C * part / Parts), c1 = (int)((long)C * (part + 1) / Parts);
+            var (c0, c1) = ChannelsOf(part, Parts, C);
             long count = (long)N * S;
             for (int ch = c0; ch < c1; ch++) Mean[ch] = Variance[ch] = 0;
             for (int i = 0; i < N; i++)
@@ -232,6 +232,10 @@ public static unsafe class BatchNorm
 
     [ThreadStatic] private static float[]? t_coefficients;
 
+    /// <summary>Channels [c0, c1) of part p of <paramref name="parts"/> contiguous, balanced ranges of c channels.</summary>
+    private static (int C0, int C1) ChannelsOf(int part, int parts, int c)
+        => ((int)((long)c * part / parts), (int)((long)c * (part + 1) / parts));
+
     /// <summary>
     /// Sample item / Parts, channels of part item % Parts: y = x·scale + shift per row (then max(·, 0)), the arithmetic of
     /// <see cref="Elementwise.Affine"/> and <see cref="Elementwise.AffineRelu"/> (a product and a sum, not fused).
@@ -245,7 +249,8 @@ public static unsafe class BatchNorm
         public readonly void Invoke(int item)
         {
             int n = item / Parts, part = item % Parts;
-            int c0 = (int)((long)C * part / Parts), c1 = (int)((long)C * (part + 1) / Parts), w = Vector<float>.Count;
+            var (c0, c1) = ChannelsOf(part, Parts, C);
+            int w = Vector<float>.Count;
             for (int ch = c0; ch < c1; ch++)
             {
                 long off = ((long)n * C + ch) * S;
@@ -284,7 +289,8 @@ public static unsafe class BatchNorm
 
         public readonly void Invoke(int part)
         {
-            int c0 = (int)((long)C * part / Parts), c1 = (int)((long)C * (part + 1) / Parts), w = Vector<float>.Count;
+            var (c0, c1) = ChannelsOf(part, Parts, C);
+            int w = Vector<float>.Count;
             for (int ch = c0; ch < c1; ch++) Sums[2 * ch] = Sums[2 * ch + 1] = 0;
             for (int i = 0; i < N; i++)
             for (int ch = c0; ch < c1; ch++)
@@ -330,7 +336,8 @@ public static unsafe class BatchNorm
         public readonly void Invoke(int item)
         {
             int n = item / Parts, part = item % Parts;
-            int c0 = (int)((long)C * part / Parts), c1 = (int)((long)C * (part + 1) / Parts), w = Vector<float>.Count;
+            var (c0, c1) = ChannelsOf(part, Parts, C);
+            int w = Vector<float>.Count;
             for (int ch = c0; ch < c1; ch++)
             {
                 long off = ((long)n * C + ch) * S;

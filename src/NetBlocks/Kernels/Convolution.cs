@@ -269,33 +269,27 @@ public static unsafe class Convolution
         prepared?.CheckFits(g);
         var kernel = ForwardKernelFor(g, threads);
         float[]? form = prepared?.For(kernel, w, wOff, g, threads);
-        if (kernel == ForwardKernel.Winograd)
+        if (kernel != ForwardKernel.Im2Col)
         {
+            // the kernel's own packing of w (pf null) or the form prepared once
             fixed (float* px = x, pw = w, py = y, pb = bias, pf = form)
             {
-                float* b = pb == null ? null : pb + biasOff;
-                if (pf == null) Winograd.Forward(px + xOff, pw + wOff, b, py + yOff, g, threads, relu);
-                else Winograd.ForwardTransformed(px + xOff, pf, b, py + yOff, g, threads, relu);
-            }
-            return;
-        }
-        if (kernel == ForwardKernel.Direct)
-        {
-            fixed (float* px = x, pw = w, py = y, pb = bias, pf = form)
-            {
-                float* b = pb == null ? null : pb + biasOff;
-                if (pf == null) DirectConvolution.Forward(px + xOff, pw + wOff, b, py + yOff, g, threads, relu);
-                else DirectConvolution.ForwardPacked(px + xOff, pf, b, py + yOff, g, threads, relu);
-            }
-            return;
-        }
-        if (kernel == ForwardKernel.Pointwise)
-        {
-            fixed (float* px = x, pw = w, py = y, pb = bias, pf = form)
-            {
-                float* b = pb == null ? null : pb + biasOff;
-                if (pf == null) PointwiseConvolution.Forward(px + xOff, pw + wOff, b, py + yOff, g, threads, relu);
-                else PointwiseConvolution.ForwardPacked(px + xOff, pf, b, py + yOff, g, threads, relu);
+                float* xs = px + xOff, ws = pw + wOff, ys = py + yOff, b = pb == null ? null : pb + biasOff;
+                switch (kernel)
+                {
+                    case ForwardKernel.Winograd:
+                        if (pf == null) Winograd.Forward(xs, ws, b, ys, g, threads, relu);
+                        else Winograd.ForwardTransformed(xs, pf, b, ys, g, threads, relu);
+                        break;
+                    case ForwardKernel.Direct:
+                        if (pf == null) DirectConvolution.Forward(xs, ws, b, ys, g, threads, relu);
+                        else DirectConvolution.ForwardPacked(xs, pf, b, ys, g, threads, relu);
+                        break;
+                    default:
+                        if (pf == null) PointwiseConvolution.Forward(xs, ws, b, ys, g, threads, relu);
+                        else PointwiseConvolution.ForwardPacked(xs, pf, b, ys, g, threads, relu);
+                        break;
+                }
             }
             return;
         }

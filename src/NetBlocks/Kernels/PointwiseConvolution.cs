@@ -26,7 +26,7 @@ namespace NetBlocks.Kernels;
 internal static unsafe class PointwiseConvolution
 {
     /// <summary>Output channels per register tile: one broadcast weight each per input channel.</summary>
-    internal const int Rows = 8;
+    private const int Rows = 8;
 
     /// <summary>Pixels per full register tile: three 16-float vectors per row (24 accumulators).</summary>
     private const int TilePixels = 48;
@@ -44,7 +44,7 @@ internal static unsafe class PointwiseConvolution
     internal static int PackedLength(ConvGeometry g) => g.Groups * RoundUp(g.CoutPerGroup) * g.CinPerGroup;
 
     /// <summary>Floats of the input gradient's packed weights: groups · ⌈(C/groups)/8⌉·8 · OC/groups.</summary>
-    internal static int PackedBackwardDataLength(ConvGeometry g) => g.Groups * RoundUp(g.CinPerGroup) * g.CoutPerGroup;
+    private static int PackedBackwardDataLength(ConvGeometry g) => g.Groups * RoundUp(g.CinPerGroup) * g.CoutPerGroup;
 
     /// <summary>w (OC, C/groups, 1, 1) re-laid out as [group][block of 8 outputs][c][8], zero past the group's outputs.</summary>
     internal static void PackForward(float* w, float* packed, ConvGeometry g)
